@@ -1,0 +1,72 @@
+# Stage 1: the CAM classifier, per-image CAMs (in stable shards) and their evaluation.
+
+
+rule train_cam:
+    input:
+        images=image_files(TRAIN_IDS),
+        labels=label_files(TRAIN_IDS),
+        image_list=TRAIN_LIST,
+        code=CAM_CODE,
+    output:
+        model=f"{TRAIN_CAM_DIR}/model.pt",
+        history=f"{TRAIN_CAM_DIR}/history.csv",
+    params:
+        spec=CAM_SPEC,
+        checkpoint=f"{TRAIN_CAM_DIR}/checkpoint.pt",
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    log:
+        f"logs/{DATASET_NAME}/train_cam/{TRAIN_CAM_HASH}.log",
+    benchmark:
+        f"benchmarks/{DATASET_NAME}/train_cam/{TRAIN_CAM_HASH}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn train-cam --spec {params.spec:q} --ids-file {input.image_list:q}"
+        " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
+        " --threads {threads} > {log:q} 2>&1"
+
+
+rule cam:
+    input:
+        model=rules.train_cam.output.model,
+        images=shard_images,
+        labels=shard_labels,
+        code=CAM_CODE,
+    output:
+        manifest=f"{CAM_DIR}/shards/{{shard}}.json",
+    params:
+        spec=CAM_SPEC,
+        ids=shard_ids_json,
+        out_dir=CAM_DIR,
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    log:
+        f"logs/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.log",
+    benchmark:
+        f"benchmarks/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn cam --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
+        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads} > {log:q} 2>&1"
+
+
+rule eval_cam:
+    input:
+        manifests=expand(f"{CAM_DIR}/shards/{{shard}}.json", shard=SHARDS),
+        masks=mask_files(EVAL_IDS),
+        eval_list=EVAL_LIST,
+        params_record=f"{CAM_DIR}/params.yaml",
+    output:
+        csv=f"{CAM_DIR}/eval/cam_miou.csv",
+        markdown=f"{CAM_DIR}/eval/cam_miou.md",
+    params:
+        spec=CAM_SPEC,
+        threshold=config["cam"]["eval"]["threshold"],
+        cam_dir=CAM_DIR,
+    log:
+        f"logs/{DATASET_NAME}/eval_cam/{CAM_HASH}.log",
+    shell:
+        "{PYTHON} -m wsgcn eval-cam --spec {params.spec:q} --ids-file {input.eval_list:q} --cam-dir {params.cam_dir:q}"
+        " --threshold {params.threshold} --csv {output.csv:q} --markdown {output.markdown:q} > {log:q} 2>&1"

@@ -1,0 +1,109 @@
+# Helpers shared by all rules: config validation, image lists, shards, stage hashes
+# and paths. No rule is defined here.
+
+import json
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from wsgcn.data.dataset import dataset_from_config
+from wsgcn.data.demo import demo_ids
+from wsgcn.data.ids import read_id_list
+from wsgcn.errors import WsgcnError
+from wsgcn.hashing import canonical_json, stage_hash, text_digest
+from wsgcn.provenance import module_sources
+from wsgcn.sharding import make_shards
+
+validate(config, "../../config/schema.yaml")
+
+PYTHON = sys.executable
+RESULTS = config.get("results_dir", "results")
+DATASET_CONFIG = config["dataset"]
+DATASET_NAME = DATASET_CONFIG["name"]
+DATASET = dataset_from_config(DATASET_CONFIG)
+DEVICE = config.get("device", "auto")
+
+
+def _read_lists():
+    """(train, infer, eval) id lists and the list files they came from."""
+    if DATASET_CONFIG["kind"] == "demo":
+        ids = demo_ids(config["demo"]["num_images"])
+        path = str(DATASET.root / "ImageSets" / "Segmentation" / "train.txt")
+        return (ids, ids, ids), (path, path, path)
+    lists = DATASET_CONFIG.get("lists", {})
+    missing = [name for name in ("train", "infer", "eval") if name not in lists]
+    if missing:
+        raise WsgcnError(f"dataset.lists: {missing} required for dataset.kind 'voc'")
+    paths = tuple(str(DATASET.root / lists[name]) for name in ("train", "infer", "eval"))
+    return tuple(read_id_list(p) for p in paths), paths
+
+
+(TRAIN_IDS, INFER_IDS, EVAL_IDS), (TRAIN_LIST, INFER_LIST, EVAL_LIST) = _read_lists()
+_not_inferred = sorted(set(EVAL_IDS) - set(INFER_IDS))
+if _not_inferred:
+    raise WsgcnError(f"dataset.lists.eval: {len(_not_inferred)} ids are not in the infer list, e.g. {_not_inferred[:3]}")
+
+SHARDS = make_shards(INFER_IDS, config["sharding"]["images_per_shard"])
+
+wildcard_constraints:
+    shard=r"s\d{4}-of-\d{4}|img-[A-Za-z0-9_][A-Za-z0-9_.\-]*",
+
+# --- stage hashes: parameters chained with the upstream stage's hash -----------------
+
+STAGE_PARAMS = {}
+
+
+def _stage(name, params, upstream=""):
+    """Register a stage; returns its results folder <results>/<dataset>/<name>/<hash>."""
+    digest = stage_hash(params, upstream)
+    folder = f"{RESULTS}/{DATASET_NAME}/{name}/{digest}"
+    STAGE_PARAMS[folder] = {"stage": name, "hash": digest, "upstream": upstream, "params": params}
+    return folder, digest
+
+
+DATASET_SPEC = {key: value for key, value in DATASET_CONFIG.items() if key not in ("kind", "lists")}
+BACKBONE_SPEC = {"name": config["backbone"]["name"], "weights": config["backbone"].get("weights", "imagenet")}
+
+TRAIN_CAM_DIR, TRAIN_CAM_HASH = _stage(
+    "train_cam",
+    {"backbone": BACKBONE_SPEC, "train": config["cam"]["train"], "class_names": DATASET_CONFIG["class_names"],
+     "train_ids": text_digest(*TRAIN_IDS)},
+)
+CAM_DIR, CAM_HASH = _stage("cam", {"infer": config["cam"]["infer"]}, TRAIN_CAM_HASH)
+
+CAM_SPEC = canonical_json(
+    {"dataset": DATASET_SPEC, "backbone": BACKBONE_SPEC, "train": config["cam"]["train"],
+     "infer": config["cam"]["infer"], "device": DEVICE}
+)
+CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
+
+
+# --- input functions -------------------------------------------------------------------
+
+def image_files(ids):
+    return [str(DATASET.image_path(i)) for i in ids]
+
+
+def label_files(ids):
+    return sorted({str(DATASET.label_path(i)) for i in ids})
+
+
+def mask_files(ids):
+    return [str(DATASET.mask_path(i)) for i in ids]
+
+
+def shard_images(wildcards):
+    return image_files(SHARDS[wildcards.shard])
+
+
+def shard_labels(wildcards):
+    return label_files(SHARDS[wildcards.shard])
+
+
+def shard_ids_json(wildcards):
+    return canonical_json(SHARDS[wildcards.shard])
+
+
+def stage_params_json(wildcards):
+    return canonical_json(STAGE_PARAMS[f"{wildcards.folder}"])

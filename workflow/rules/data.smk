@@ -1,0 +1,33 @@
+# The embedded demo dataset (dataset.kind: demo) and the stage parameter records.
+
+if DATASET_CONFIG["kind"] == "demo":
+
+    rule demo_data:
+        output:
+            images=image_files(INFER_IDS),
+            masks=mask_files(INFER_IDS),
+            labels=label_files(INFER_IDS),
+            image_list=TRAIN_LIST,
+        params:
+            root=str(DATASET.root),
+            num_images=config["demo"]["num_images"],
+            seed=config["demo"]["seed"],
+            height=config["demo"]["height"],
+            width=config["demo"]["width"],
+        log:
+            f"logs/{DATASET_NAME}/demo_data.log",
+        shell:
+            "{PYTHON} -m wsgcn make-demo --root {params.root:q} --num-images {params.num_images}"
+            " --seed {params.seed} --height {params.height} --width {params.width} > {log:q} 2>&1"
+
+
+rule stage_params:
+    output:
+        "{folder}/params.yaml",
+    params:
+        text=stage_params_json,
+    localrule: True
+    log:
+        "logs/stage_params/{folder}.log",
+    shell:
+        "{PYTHON} -m wsgcn write-params --json {params.text:q} --out {output:q} > {log:q} 2>&1"

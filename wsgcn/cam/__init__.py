@@ -1,0 +1,1 @@
+"""Class activation maps: training the classifier, multi-scale inference, evaluation."""

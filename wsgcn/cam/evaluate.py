@@ -1,0 +1,42 @@
+"""CAM evaluation (IRNet ``step/eval_cam.py``): threshold, argmax, confusion, mIoU."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from wsgcn.data.dataset import Dataset
+from wsgcn.data.images import load_mask
+from wsgcn.errors import InputError
+from wsgcn.evaluation.confusion import confusion_matrix
+from wsgcn.io.h5store import read_arrays
+
+
+def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) -> np.ndarray:
+    """Label map (H, W) uint8 from normalised CAMs (K, H, W).
+
+    A constant background plane ``threshold`` is prepended, the argmax taken, and index
+    ``i`` mapped to class ``keys[i - 1] + 1`` (0 stays background).
+    """
+    planes = np.concatenate([np.full((1, *high_res.shape[1:]), threshold, dtype=np.float32), high_res.astype(np.float32)])
+    lookup = np.array([0, *(k + 1 for k in keys)], dtype=np.uint8)
+    return lookup[np.argmax(planes, axis=0)]
+
+
+def evaluate_cams(
+    dataset: Dataset, ids: Sequence[str], cam_path: Callable[[str], Path], threshold: float
+) -> np.ndarray:
+    """Summed confusion matrix of thresholded CAMs against the ground-truth masks."""
+    total = np.zeros((dataset.num_classes, dataset.num_classes), dtype=np.int64)
+    for image_id in ids:
+        arrays, _ = read_arrays(cam_path(image_id), ("high_res", "keys"))
+        prediction = cam_to_label(arrays["high_res"], arrays["keys"].tolist(), threshold)
+        truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
+        if truth.shape != prediction.shape:
+            raise InputError(
+                f"{dataset.mask_path(image_id)}: mask size {truth.shape} differs from the image size {prediction.shape}"
+            )
+        total += confusion_matrix(prediction, truth, dataset.num_classes)
+    return total

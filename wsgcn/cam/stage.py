@@ -1,0 +1,116 @@
+"""The CAM stage as file-to-file steps: train the classifier, infer a shard, evaluate.
+
+Each function takes a *spec*: the JSON-ready dict the workflow passes, with keys
+``dataset`` (the config's dataset section), ``backbone`` (``name``, ``weights``),
+``train`` / ``infer`` (the config's ``cam.train`` / ``cam.infer``) and ``device``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wsgcn.cam.evaluate import evaluate_cams
+from wsgcn.cam.infer import multiscale_cam
+from wsgcn.cam.train import CamTrainParams, train_cam
+from wsgcn.data.dataset import Dataset, dataset_from_config
+from wsgcn.data.images import load_rgb
+from wsgcn.evaluation.tables import iou_table, write_table
+from wsgcn.hashing import canonical_json, file_digest, files_digest, text_digest
+from wsgcn.io.h5store import INPUT_KEY, write_arrays
+from wsgcn.models.backbones import load_state_file
+from wsgcn.models.cam_net import CamNet
+from wsgcn.provenance import module_sources
+from wsgcn.runtime import select_device
+from wsgcn.shard_runner import run_shard
+
+log = logging.getLogger(__name__)
+
+Spec = Mapping[str, Any]
+
+
+def code_digest() -> str:
+    """Digest of the source files this stage runs (part of every result key)."""
+    return files_digest(module_sources(__name__))
+
+
+def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
+    """Where the CAM HDF5 file of ``image_id`` lives inside a CAM results folder."""
+    return Path(cam_dir) / "images" / f"{image_id}.h5"
+
+
+def train_stage(spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str) -> None:
+    """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches."""
+    dataset = dataset_from_config(spec["dataset"])
+    run_key = text_digest(canonical_json(spec), canonical_json(list(ids)), code_digest())
+    train_cam(
+        dataset,
+        ids,
+        CamTrainParams.from_config(spec["train"]),
+        spec["backbone"]["name"],
+        spec["backbone"]["weights"],
+        model_path,
+        checkpoint_path,
+        history_path,
+        run_key,
+        select_device(spec.get("device", "auto")),
+    )
+
+
+def load_cam_model(spec: Spec, dataset: Dataset, model_path: str | Path, device: torch.device) -> CamNet:
+    """A trained :class:`CamNet` in eval mode (backbone built without ImageNet weights)."""
+    model = CamNet(spec["backbone"]["name"], len(dataset.class_names), weights="none")
+    model.load_state_dict(load_state_file(model_path))
+    return model.to(device).eval()
+
+
+def infer_shard(spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str) -> None:
+    """Compute (or reuse) the CAM file of every image in ``ids``; write the manifest."""
+    dataset = dataset_from_config(spec["dataset"])
+    device = select_device(spec.get("device", "auto"))
+    stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest())
+    infer = spec["infer"]
+    model: CamNet | None = None
+
+    def key_of(image_id: str) -> str:
+        keys = dataset.image_labels(image_id)
+        return text_digest(stage_key, file_digest(dataset.image_path(image_id)), canonical_json(list(keys)))
+
+    def compute(image_id: str, path: Path, key: str) -> None:
+        nonlocal model
+        if model is None:
+            model = load_cam_model(spec, dataset, model_path, device)
+        rgb = load_rgb(dataset.image_path(image_id))
+        keys = dataset.image_labels(image_id)
+        if not keys:
+            log.warning("%s has no foreground label: its CAM has no channels", image_id)
+        cam, high_res = multiscale_cam(model, rgb, keys, infer["scales"], infer["flip"])
+        if not (np.isfinite(cam).all() and np.isfinite(high_res).all()):
+            raise FloatingPointError(f"{image_id}: CAM contains NaN or Inf; the model in {model_path} is broken")
+        write_arrays(
+            path,
+            {
+                "keys": np.asarray(keys, dtype=np.int16),
+                "cam": cam.astype(np.float16),
+                "high_res": high_res.astype(np.float16),
+            },
+            {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]},
+        )
+
+    run_shard(ids, key_of, lambda image_id: cam_result_path(cam_dir, image_id), compute, manifest_path)
+
+
+def evaluate_stage(spec: Spec, ids: Sequence[str], cam_dir: str, threshold: float, csv_path: str, markdown_path: str) -> float:
+    """Evaluate thresholded CAMs of ``ids``; writes the per-class table, returns mIoU (%)."""
+    dataset = dataset_from_config(spec["dataset"])
+    confusion = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), threshold)
+    table = iou_table(confusion, dataset.class_names)
+    write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
+    miou = float(table["iou"].iloc[-1])
+    log.info("CAM mIoU %.2f %% over %d images", miou, len(ids))
+    return miou

@@ -1,0 +1,1 @@
+"""Dataset access: image ids and lists, image-level labels, images and masks."""

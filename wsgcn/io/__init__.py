@@ -1,0 +1,1 @@
+"""Crash-safe file output and the per-image HDF5 store."""

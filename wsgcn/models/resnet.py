@@ -1,0 +1,49 @@
+"""ResNet-50/101 feature extractors in the IRNet stride layout.
+
+torchvision's definitions; strides (conv1, layer2, layer3, layer4) = (2, 2, 2, 1) with
+the 3x3/2 max-pool kept, so the output stride is 16 and layer4 has no dilation
+(IRNet ``net/resnet50.py``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models import resnet101, resnet50
+
+
+class ResNetFeatures(nn.Module):
+    """ResNet trunk returning the taps ``x1..x5`` at strides 4, 4, 8, 16, 16.
+
+    ``x1`` is after conv1 + BN + ReLU + max-pool (64 ch), ``x2..x5`` are layer1..layer4
+    (256, 512, 1024, 2048 ch).
+    """
+
+    def __init__(self, depth: int = 50):
+        super().__init__()
+        if depth not in (50, 101):
+            raise ValueError("ResNet depth must be 50 or 101")
+        trunk = resnet50(weights=None) if depth == 50 else resnet101(weights=None)
+        trunk.layer4[0].conv2.stride = (1, 1)
+        trunk.layer4[0].downsample[0].stride = (1, 1)
+        self.conv1, self.bn1, self.relu, self.maxpool = trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
+        self.tap_channels = {"x1": 64, "x2": 256, "x3": 512, "x4": 1024, "x5": 2048}
+
+    def stage_modules(self, first_stage: int) -> list[nn.Module]:
+        """Modules of stages ``first_stage`` onwards (0: stem+layer1, 1: layer2, 2: layer3, 3: layer4)."""
+        stages: list[list[nn.Module]] = [
+            [self.conv1, self.bn1, self.layer1],
+            [self.layer2],
+            [self.layer3],
+            [self.layer4],
+        ]
+        return [module for stage in stages[first_stage:] for module in stage]
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        x1 = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x2 = self.layer1(x1)
+        x3 = self.layer2(x2)
+        x4 = self.layer3(x3)
+        x5 = self.layer4(x4)
+        return {"x1": x1, "x2": x2, "x3": x3, "x4": x4, "x5": x5}
