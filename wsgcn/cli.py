@@ -42,14 +42,16 @@ def _train_cam(args: argparse.Namespace) -> None:
     from wsgcn.cam.stage import train_stage
 
     _threads(args.threads)
-    train_stage(json.loads(args.spec), read_id_list(args.ids_file), args.model, args.checkpoint, args.history)
+    train_stage(
+        json.loads(args.spec), read_id_list(args.ids_file), args.model, args.checkpoint, args.history, args.device
+    )
 
 
 def _cam(args: argparse.Namespace) -> None:
     from wsgcn.cam.stage import infer_shard
 
     _threads(args.threads)
-    infer_shard(json.loads(args.spec), args.ids, args.model, args.out_dir, args.manifest)
+    infer_shard(json.loads(args.spec), args.ids, args.model, args.out_dir, args.manifest, args.device)
 
 
 def _eval_cam(args: argparse.Namespace) -> None:
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint", required=True)
     train.add_argument("--history", required=True)
     train.add_argument("--threads", type=int, default=1)
+    train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.set_defaults(run=_train_cam)
 
     cam = steps.add_parser("cam", help="compute the CAMs of one shard of images")
@@ -94,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--out-dir", required=True)
     cam.add_argument("--manifest", required=True)
     cam.add_argument("--threads", type=int, default=1)
+    cam.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     cam.set_defaults(run=_cam)
 
     evaluate = steps.add_parser("eval-cam", help="evaluate thresholded CAMs")

@@ -24,7 +24,7 @@ rule train_cam:
     shell:
         "{PYTHON} -m wsgcn train-cam --spec {params.spec:q} --ids-file {input.image_list:q}"
         " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
-        " --threads {threads} > {log:q} 2>&1"
+        " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
 
 
 rule cam:
@@ -49,7 +49,8 @@ rule cam:
         f"benchmarks/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.tsv"
     shell:
         "{PYTHON} -m wsgcn cam --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
-        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads} > {log:q} 2>&1"
+        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads}"
+        " --device {DEVICE} > {log:q} 2>&1"
 
 
 rule eval_cam:

@@ -74,7 +74,7 @@ CAM_DIR, CAM_HASH = _stage("cam", {"infer": config["cam"]["infer"]}, TRAIN_CAM_H
 
 CAM_SPEC = canonical_json(
     {"dataset": DATASET_SPEC, "backbone": BACKBONE_SPEC, "train": config["cam"]["train"],
-     "infer": config["cam"]["infer"], "device": DEVICE}
+     "infer": config["cam"]["infer"]}
 )
 CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
 

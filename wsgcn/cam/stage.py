@@ -2,7 +2,8 @@
 
 Each function takes a *spec*: the JSON-ready dict the workflow passes, with keys
 ``dataset`` (the config's dataset section), ``backbone`` (``name``, ``weights``),
-``train`` / ``infer`` (the config's ``cam.train`` / ``cam.infer``) and ``device``.
+and ``train`` / ``infer`` (the config's ``cam.train`` / ``cam.infer``). The torch device
+is an argument of its own: it is not part of a result's identity.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
     return Path(cam_dir) / "images" / f"{image_id}.h5"
 
 
-def train_stage(spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str) -> None:
+def train_stage(
+    spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str, device: str = "auto"
+) -> None:
     """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches."""
     dataset = dataset_from_config(spec["dataset"])
     run_key = text_digest(canonical_json(spec), canonical_json(list(ids)), code_digest())
@@ -58,7 +61,7 @@ def train_stage(spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path
         checkpoint_path,
         history_path,
         run_key,
-        select_device(spec.get("device", "auto")),
+        select_device(device),
     )
 
 
@@ -69,10 +72,12 @@ def load_cam_model(spec: Spec, dataset: Dataset, model_path: str | Path, device:
     return model.to(device).eval()
 
 
-def infer_shard(spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str) -> None:
+def infer_shard(
+    spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str, device_name: str = "auto"
+) -> None:
     """Compute (or reuse) the CAM file of every image in ``ids``; write the manifest."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(spec.get("device", "auto"))
+    device = select_device(device_name)
     stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest())
     infer = spec["infer"]
     model: CamNet | None = None

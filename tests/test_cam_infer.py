@@ -1,0 +1,66 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wsgcn.cam.evaluate import cam_to_label
+from wsgcn.cam.infer import multiscale_cam, normalise_per_class
+from wsgcn.models.cam_net import CamNet
+
+
+def test_normalisation_against_hand_computed_values():
+    maps = torch.tensor([[[0.0, 2.0], [4.0, 1.0]], [[0.5, 0.25], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    out = normalise_per_class(maps)
+    expected = [
+        [[0.0, 2.0 / (4 + 1e-5)], [4.0 / (4 + 1e-5), 1.0 / (4 + 1e-5)]],
+        [[0.5 / (0.5 + 1e-5), 0.25 / (0.5 + 1e-5)], [0.0, 0.0]],
+        [[0.0, 0.0], [0.0, 0.0]],
+    ]
+    assert out.numpy() == pytest.approx(np.array(expected), abs=1e-7)
+    assert normalise_per_class(torch.zeros((0, 3, 3))).shape == (0, 3, 3)
+
+
+def test_cam_to_label_thresholds_and_maps_keys():
+    high_res = np.array([[[0.9, 0.1], [0.2, 0.0]], [[0.5, 0.6], [0.1, 0.0]]], dtype=np.float16)
+    label = cam_to_label(high_res, [4, 11], threshold=0.15)
+    # pixel (0,0): 0.9 vs 0.5 -> key 4 -> class 5; (0,1): key 11 -> 12; (1,0): 0.2 > .15 -> 5; (1,1): bg
+    assert label.tolist() == [[5, 12], [5, 0]]
+    assert cam_to_label(np.zeros((0, 2, 3), np.float16), [], 0.15).tolist() == [[0, 0, 0], [0, 0, 0]]
+
+
+def _naive_multiscale(model, rgb, keys, scales):
+    """Independent reference: loop over scales, plain flip-sum, explicit padding crop."""
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    cam = np.zeros((len(keys), math.ceil(height / 4), math.ceil(width / 4)))
+    high = np.zeros((len(keys), 16 * math.ceil(height / 16), 16 * math.ceil(width / 16)))
+    for scale in scales:
+        size = (round(width * scale), round(height * scale))
+        img = rgb if scale == 1.0 else np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC))
+        x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            feats = model.features(torch.cat([x, x.flip(-1)]))
+            maps = torch.relu(torch.einsum("nchw,kc->nkhw", feats, model.classifier.weight[keys, :, 0, 0]))
+        summed = maps[0] + maps[1].flip(-1)
+        cam += torch.nn.functional.interpolate(summed[None], cam.shape[1:], mode="bilinear", align_corners=False)[0].numpy()
+        high += torch.nn.functional.interpolate(summed[None], high.shape[1:], mode="bilinear", align_corners=False)[0].numpy()
+    high = high[:, :height, :width]
+    cam /= cam.reshape(len(keys), -1).max(1)[:, None, None] + 1e-5
+    high /= high.reshape(len(keys), -1).max(1)[:, None, None] + 1e-5
+    return cam, high
+
+
+def test_multiscale_cam_matches_naive_reference():
+    torch.manual_seed(0)
+    model = CamNet("efficientnet_lite2", 5, weights="none").eval()
+    rgb = np.random.default_rng(0).integers(0, 256, (37, 50, 3), dtype=np.uint8)
+    cam, high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5])
+    assert cam.shape == (2, 10, 13) and high.shape == (2, 37, 50)
+    ref_cam, ref_high = _naive_multiscale(model, rgb, [1, 3], [1.0, 0.5, 1.5])
+    assert cam == pytest.approx(ref_cam, abs=1e-4)
+    assert high == pytest.approx(ref_high, abs=1e-4)
+    assert cam.max() <= 1.0 and cam.min() >= 0.0
+    empty_cam, empty_high = multiscale_cam(model, rgb, [], scales=[1.0])
+    assert empty_cam.shape == (0, 10, 13) and empty_high.shape == (0, 37, 50)

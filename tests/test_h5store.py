@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wsgcn.errors import InputError
+from wsgcn.io.atomic import atomic_path, write_text_atomic
+from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
+
+
+def test_round_trip_preserves_arrays_and_attributes(tmp_path: Path):
+    rng = np.random.default_rng(1)
+    arrays = {
+        "cam": rng.random((2, 30, 40)).astype(np.float16),
+        "keys": np.array([3, 14], dtype=np.int16),
+        "empty": np.zeros((0, 5, 5), dtype=np.float16),
+    }
+    path = tmp_path / "sub" / "x.h5"
+    write_arrays(path, arrays, {INPUT_KEY: "abc", "height": 117})
+    loaded, attrs = read_arrays(path)
+    assert set(loaded) == set(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype and np.array_equal(loaded[name], array)
+    assert attrs["height"] == 117 and stored_key(path) == "abc"
+    only, _ = read_arrays(path, ("keys",))
+    assert list(only) == ["keys"]
+
+
+def test_failed_write_leaves_previous_file_and_no_temporaries(tmp_path: Path):
+    path = tmp_path / "x.h5"
+    write_arrays(path, {"a": np.ones(3)}, {INPUT_KEY: "old"})
+    with pytest.raises(TypeError):
+        write_arrays(path, {"a": np.ones(3)}, {INPUT_KEY: "new", "bad": object()})
+    assert stored_key(path) == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.h5"]
+
+
+def test_atomic_text_write_is_all_or_nothing(tmp_path: Path):
+    path = tmp_path / "t.txt"
+    write_text_atomic(path, "first")
+    with pytest.raises(RuntimeError):
+        with atomic_path(path) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert path.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_missing_or_corrupt_files(tmp_path: Path):
+    assert stored_key(tmp_path / "none.h5") is None
+    (tmp_path / "bad.h5").write_bytes(b"garbage")
+    assert stored_key(tmp_path / "bad.h5") is None
+    with pytest.raises(InputError, match="bad.h5: cannot read HDF5"):
+        read_arrays(tmp_path / "bad.h5")
+    with pytest.raises(InputError, match="none.h5: result file does not exist"):
+        read_arrays(tmp_path / "none.h5")
+    write_arrays(tmp_path / "ok.h5", {"a": np.ones(2)}, {})
+    with pytest.raises(InputError, match=r"missing datasets \['b'\]"):
+        read_arrays(tmp_path / "ok.h5", ("b",))

@@ -1,0 +1,152 @@
+"""End-to-end and incremental-rerun tests of the Snakemake workflow on tiny data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from conftest import PROJECT, run_snakemake
+from wsgcn.data.demo import write_demo_dataset
+from wsgcn.io.h5store import read_arrays
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run (empty if nothing to do)."""
+    match = re.search(r"Job stats:\n(.*?)\n\s*total\s+\d+", dry_run_output, re.S)
+    if not match:
+        return {}
+    counts = {}
+    for line in match.group(1).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def tiny_cam_config(**overrides) -> dict:
+    config = yaml.safe_load((PROJECT / "config" / "config.yaml").read_text())
+    config["demo"].update(num_images=12, height=64, width=80)
+    config["sharding"]["images_per_shard"] = 4
+    config["cam"]["train"].update(epochs=1, batch_size=4, crop_size=64, resize_long=[56, 80], checkpoint_every=5)
+    config["cam"]["infer"]["scales"] = [1.0, 0.5]
+    config.update(overrides)
+    return config
+
+
+def write_config(workdir: Path, config: dict, name: str = "test.yaml") -> str:
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_demo_runs_end_to_end_to_the_cam_table(tmp_path: Path):
+    config_path = write_config(tmp_path, tiny_cam_config())
+    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", config_path)
+    tables = list(tmp_path.glob("results/demo/cam/*/eval/cam_miou.csv"))
+    assert len(tables) == 1
+    table = pd.read_csv(tables[0])
+    assert table["class"].tolist() == ["background", "disk", "square", "triangle", "cross", "mIoU"]
+    assert 0.0 < table["iou"].iloc[-1] < 100.0
+    assert f"CAM evaluation table: {tables[0].relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
+    cam_dir = tables[0].parents[1]
+    files = sorted(cam_dir.glob("images/*.h5"))
+    assert len(files) == 12
+    arrays, attrs = read_arrays(files[0])
+    assert arrays["high_res"].dtype == np.float16 and arrays["high_res"].shape[1:] == (attrs["height"], attrs["width"])
+    assert yaml.safe_load((cam_dir / "params.yaml").read_text())["stage"] == "cam"
+    assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
+
+
+@pytest.fixture(scope="module")
+def voc_workdir(tmp_path_factory) -> Path:
+    """A VOC-layout folder of 20 demo images; train on 12, infer and evaluate 16."""
+    workdir = tmp_path_factory.mktemp("voc")
+    ids = write_demo_dataset(workdir / "data", 20, seed=5, size=(64, 80))
+    lists = workdir / "data" / "lists"
+    lists.mkdir()
+    (lists / "train.txt").write_text("\n".join(ids[:12]) + "\n")
+    (lists / "infer.txt").write_text("\n".join(ids[:16]) + "\n")
+    config = tiny_cam_config(
+        dataset={
+            "name": "tiny", "kind": "voc", "root": "data", "class_names": ["disk", "square", "triangle", "cross"],
+            "lists": {"train": "lists/train.txt", "infer": "lists/infer.txt", "eval": "lists/infer.txt"},
+            "labels": {"source": "xml"},
+        }
+    )
+    del config["demo"]
+    config["sharding"]["images_per_shard"] = 5  # 16 and 17 images both give 4 shards
+    write_config(workdir, config, "base.yaml")
+    run_snakemake(workdir, "--cores", "2", "--configfile", str(workdir / "base.yaml"))
+    return workdir
+
+
+def _shard_log_summaries(workdir: Path) -> list[str]:
+    return [
+        line.split("shard done: ")[1]
+        for log in sorted(workdir.glob("logs/tiny/cam/*/*.log"))
+        for line in log.read_text().splitlines()
+        if "shard done" in line
+    ]
+
+
+def test_changing_the_evaluation_threshold_reruns_only_eval_cam(voc_workdir: Path):
+    config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
+    config["cam"]["eval"]["threshold"] = 0.3
+    path = write_config(voc_workdir, config, "threshold.yaml")
+    assert job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout) == {"eval_cam": 1, "all": 1}
+
+
+def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):
+    base = str(voc_workdir / "base.yaml")
+    lists = voc_workdir / "data" / "lists"
+    ids = (lists / "infer.txt").read_text().split()
+    (lists / "infer.txt").write_text("\n".join([*ids, "demo_0016"]) + "\n")
+    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", base).stdout)
+    assert counts == {"cam": 1, "eval_cam": 1, "all": 1}
+    for log in voc_workdir.glob("logs/tiny/cam/*/*.log"):
+        log.unlink()
+    run_snakemake(voc_workdir, "--cores", "2", "--configfile", base)
+    summaries = _shard_log_summaries(voc_workdir)
+    assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
+    assert int(summaries[0].split(", ")[1].split()[0]) >= 1  # the shard's other images were reused
+
+
+def test_changing_one_image_recomputes_only_that_image(voc_workdir: Path):
+    base = str(voc_workdir / "base.yaml")
+    image = voc_workdir / "data" / "JPEGImages" / "demo_0013.jpg"  # inferred, not trained on
+    pixels = np.asarray(Image.open(image)).copy()
+    pixels[:8, :8] = 0
+    Image.fromarray(pixels).save(image, quality=90)
+    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", base).stdout)
+    assert counts == {"cam": 1, "eval_cam": 1, "all": 1}
+    for log in voc_workdir.glob("logs/tiny/cam/*/*.log"):
+        log.unlink()
+    run_snakemake(voc_workdir, "--cores", "2", "--configfile", base)
+    summaries = _shard_log_summaries(voc_workdir)
+    assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (lambda c: c["cam"]["train"].update(epoch=3), "epoch"),
+        (lambda c: c["cam"]["train"].update(epochs="five"), "epochs"),
+        (lambda c: c["cam"]["eval"].update(threshold=1.5), "threshold"),
+        (lambda c: c["backbone"].update(name="vgg16"), "name"),
+        (lambda c: c.update(sharding={"images_per_shard": 0}), "images_per_shard"),
+    ],
+)
+def test_bad_config_stops_before_any_job_naming_the_key(tmp_path: Path, change, key):
+    config = tiny_cam_config()
+    change(config)
+    result = run_snakemake(tmp_path, "--cores", "1", "--configfile", write_config(tmp_path, config), check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Error validating config file" in output and f"'{key}'" in output or key in output.split("ValidationError")[1]
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
