@@ -1,0 +1,121 @@
+"""Workflow overhead at VOC train_aug scale: jobs, dry-run time and no-op rerun time.
+
+Builds a VOC-layout folder of empty placeholder files for N synthetic image ids (no
+pixels are read: nothing runs), then times
+
+* a dry run of the full DAG from nothing (``snakemake -n``),
+* a no-op rerun (``snakemake --cores 2`` with every output present and up to date).
+
+Usage: python benchmarks/dag_scale.py [--images 10582] [--eval-images 1464]
+       [--images-per-shard 100] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [str(Path(sys.executable).parent / "snakemake"), "-s", str(PROJECT / "Snakefile")]
+
+
+def make_dataset(root: Path, num_images: int, num_eval: int) -> None:
+    ids = [f"{2007 + i // 2000}_{i % 2000:06d}" for i in range(num_images)]
+    for folder in ("JPEGImages", "Annotations", "SegmentationClass", "ImageSets/Segmentation"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for image_id in ids:
+        (root / "JPEGImages" / f"{image_id}.jpg").touch()
+        (root / "Annotations" / f"{image_id}.xml").touch()
+    for image_id in ids[:num_eval]:
+        (root / "SegmentationClass" / f"{image_id}.png").touch()
+    (root / "ImageSets/Segmentation/train_aug.txt").write_text(
+        "".join(f"/JPEGImages/{i}.jpg /SegmentationClassAug/{i}.png\n" for i in ids)
+    )
+    (root / "ImageSets/Segmentation/train.txt").write_text("".join(f"{i}\n" for i in ids[:num_eval]))
+
+
+def write_config(workdir: Path, images_per_shard: int) -> Path:
+    config = yaml.safe_load((PROJECT / "config" / "voc2012.yaml").read_text())
+    config["dataset"]["root"] = "VOC2012"
+    config["sharding"]["images_per_shard"] = images_per_shard
+    path = workdir / "bench.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def snakemake(workdir: Path, config: Path, *args: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), *args],
+        capture_output=True, text=True, cwd=workdir,
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"snakemake {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return elapsed, result.stdout + result.stderr
+
+
+def job_stats(output: str) -> dict[str, int]:
+    block = re.search(r"Job stats:\n(.*?)\n\s*total\s+(\d+)", output, re.S)
+    if not block:
+        return {}
+    stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block.group(1), re.M)}
+    stats["total"] = int(block.group(2))
+    return stats
+
+
+def create_outputs(workdir: Path, dry_output: str) -> None:
+    """Create every output file a dry run lists, then let Snakemake order their mtimes."""
+    for line in dry_output.splitlines():
+        if line.strip().startswith("output:"):
+            for name in line.split("output:", 1)[1].split(","):
+                path = workdir / name.strip()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=10_582)
+    parser.add_argument("--eval-images", type=int, default=1_464)
+    parser.add_argument("--images-per-shard", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="wsgcn-dag-") as tmp:
+        workdir = Path(tmp)
+        make_dataset(workdir / "VOC2012", args.images, args.eval_images)
+        config = write_config(workdir, args.images_per_shard)
+        dry_times = []
+        for _ in range(args.repeats):
+            elapsed, dry_output = snakemake(workdir, config, "-n")
+            dry_times.append(elapsed)
+        stats = job_stats(dry_output)
+        create_outputs(workdir, dry_output)
+        snakemake(workdir, config, "--touch", "--cores", "1")
+        noop_times = []
+        for _ in range(args.repeats):
+            elapsed, noop_output = snakemake(workdir, config, "--cores", "2")
+            if "Nothing to be done" not in noop_output:
+                raise SystemExit(f"the rerun was not a no-op:\n{noop_output[-3000:]}")
+            noop_times.append(elapsed)
+
+    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, images_per_shard={args.images_per_shard}")
+    print("| measure | value |")
+    print("|---|---|")
+    for rule, count in stats.items():
+        print(f"| jobs: {rule} | {count} |")
+    print(f"| dry run, median of {args.repeats} (s) | {statistics.median(dry_times):.1f} (min {min(dry_times):.1f}, max {max(dry_times):.1f}) |")
+    print(f"| no-op rerun, median of {args.repeats} (s) | {statistics.median(noop_times):.1f} (min {min(noop_times):.1f}, max {max(noop_times):.1f}) |")
+
+
+if __name__ == "__main__":
+    main()
