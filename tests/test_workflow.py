@@ -95,6 +95,18 @@ def _shard_log_summaries(workdir: Path) -> list[str]:
     ]
 
 
+def _rerun_expecting_one_shard(workdir: Path) -> str:
+    """Dry run: one cam job plus the aggregates; run: that shard computes one image."""
+    base = str(workdir / "base.yaml")
+    assert job_counts(run_snakemake(workdir, "-n", "--configfile", base).stdout) == {"cam": 1, "eval_cam": 1, "all": 1}
+    for log in workdir.glob("logs/tiny/cam/*/*.log"):
+        log.unlink()
+    run_snakemake(workdir, "--cores", "2", "--configfile", base)
+    summaries = _shard_log_summaries(workdir)
+    assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
+    return summaries[0]
+
+
 def test_changing_the_evaluation_threshold_reruns_only_eval_cam(voc_workdir: Path):
     config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
     config["cam"]["eval"]["threshold"] = 0.3
@@ -103,33 +115,19 @@ def test_changing_the_evaluation_threshold_reruns_only_eval_cam(voc_workdir: Pat
 
 
 def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):
-    base = str(voc_workdir / "base.yaml")
     lists = voc_workdir / "data" / "lists"
     ids = (lists / "infer.txt").read_text().split()
     (lists / "infer.txt").write_text("\n".join([*ids, "demo_0016"]) + "\n")
-    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", base).stdout)
-    assert counts == {"cam": 1, "eval_cam": 1, "all": 1}
-    for log in voc_workdir.glob("logs/tiny/cam/*/*.log"):
-        log.unlink()
-    run_snakemake(voc_workdir, "--cores", "2", "--configfile", base)
-    summaries = _shard_log_summaries(voc_workdir)
-    assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
-    assert int(summaries[0].split(", ")[1].split()[0]) >= 1  # the shard's other images were reused
+    summary = _rerun_expecting_one_shard(voc_workdir)
+    assert int(summary.split(", ")[1].split()[0]) >= 1  # the shard's other images were reused
 
 
 def test_changing_one_image_recomputes_only_that_image(voc_workdir: Path):
-    base = str(voc_workdir / "base.yaml")
     image = voc_workdir / "data" / "JPEGImages" / "demo_0013.jpg"  # inferred, not trained on
     pixels = np.asarray(Image.open(image)).copy()
     pixels[:8, :8] = 0
     Image.fromarray(pixels).save(image, quality=90)
-    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", base).stdout)
-    assert counts == {"cam": 1, "eval_cam": 1, "all": 1}
-    for log in voc_workdir.glob("logs/tiny/cam/*/*.log"):
-        log.unlink()
-    run_snakemake(voc_workdir, "--cores", "2", "--configfile", base)
-    summaries = _shard_log_summaries(voc_workdir)
-    assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
+    _rerun_expecting_one_shard(voc_workdir)
 
 
 @pytest.mark.parametrize(

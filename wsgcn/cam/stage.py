@@ -24,6 +24,7 @@ from wsgcn.data.images import load_rgb
 from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.hashing import canonical_json, file_digest, files_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
+from wsgcn.io.precision import round_mantissa
 from wsgcn.models.backbones import load_state_file
 from wsgcn.models.cam_net import CamNet
 from wsgcn.provenance import module_sources
@@ -101,8 +102,8 @@ def infer_shard(
             path,
             {
                 "keys": np.asarray(keys, dtype=np.int16),
-                "cam": cam.astype(np.float16),
-                "high_res": high_res.astype(np.float16),
+                "cam": round_mantissa(cam, infer["mantissa_bits"]),
+                "high_res": round_mantissa(high_res, infer["mantissa_bits"]),
             },
             {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]},
         )
