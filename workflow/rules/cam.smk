@@ -20,7 +20,7 @@ rule train_cam:
     log:
         f"logs/{DATASET_NAME}/train_cam/{TRAIN_CAM_HASH}.log",
     benchmark:
-        f"benchmarks/{DATASET_NAME}/train_cam/{TRAIN_CAM_HASH}.tsv"
+        f"logs/{DATASET_NAME}/benchmarks/train_cam/{TRAIN_CAM_HASH}.tsv"
     shell:
         "{PYTHON} -m wsgcn train-cam --spec {params.spec:q} --ids-file {input.image_list:q}"
         " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
@@ -46,7 +46,7 @@ rule cam:
     log:
         f"logs/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.log",
     benchmark:
-        f"benchmarks/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.tsv"
+        f"logs/{DATASET_NAME}/benchmarks/cam/{CAM_HASH}/{{shard}}.tsv"
     shell:
         "{PYTHON} -m wsgcn cam --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
         " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads}"
