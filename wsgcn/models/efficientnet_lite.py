@@ -143,6 +143,7 @@ class EfficientNetLite(nn.Module):
             "x4": stages[4].channels,
             "x5": 1280,
         }
+        self.tap_strides = {"x1": 2, "x2": 4, "x3": 8, "x4": 16, "x5": output_stride}
         self._tap_after = {self.stage_ends[0]: "x1", self.stage_ends[1]: "x2", self.stage_ends[2]: "x3", self.stage_ends[4]: "x4"}
 
     def stage_modules(self, first_stage: int) -> list[nn.Module]:

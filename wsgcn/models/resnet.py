@@ -29,6 +29,7 @@ class ResNetFeatures(nn.Module):
         self.conv1, self.bn1, self.relu, self.maxpool = trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool
         self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
         self.tap_channels = {"x1": 64, "x2": 256, "x3": 512, "x4": 1024, "x5": 2048}
+        self.tap_strides = {"x1": 4, "x2": 4, "x3": 8, "x4": 16, "x5": 16}
 
     def stage_modules(self, first_stage: int) -> list[nn.Module]:
         """Modules of stages ``first_stage`` onwards (0: stem+layer1, 1: layer2, 2: layer3, 3: layer4)."""
