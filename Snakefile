@@ -16,19 +16,29 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 
 
+TABLES = {
+    "CAM": f"{CAM_DIR}/eval/cam_miou.md",
+    "IR labels": f"{IR_LABEL_DIR}/eval/miou.md",
+    "RW": f"{RW_DIR}/eval/miou.md",
+    "RW + CRF": f"{RW_CRF_DIR}/eval/miou.md",
+}
+
+
 rule all:
     input:
-        cam_table=f"{CAM_DIR}/eval/cam_miou.md",
-        train_params=f"{TRAIN_CAM_DIR}/params.yaml",
+        tables=list(TABLES.values()),
+        params_records=[f"{folder}/params.yaml" for folder in (TRAIN_CAM_DIR, TRAIN_IRN_DIR, BOUNDARY_DIR)],
     default_target: True
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cam.smk"
+include: "workflow/rules/affinity.smk"
 
 
 onsuccess:
-    print(f"\nwsgcn: CAM evaluation table: {CAM_DIR}/eval/cam_miou.md (CSV beside it)")
-    table = Path(f"{CAM_DIR}/eval/cam_miou.md")
-    if table.exists():
-        print(table.read_text())
+    for name, path in TABLES.items():
+        table = Path(path)
+        if table.exists():
+            lines = table.read_text().splitlines()
+            print(f"wsgcn: {name} table: {path} (CSV beside it): {lines[0].lstrip('# ')}; {lines[-1]}")

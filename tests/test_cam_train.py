@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import wsgcn.cam.train as train_module
+import wsgcn.training as train_module
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.checkpoint import load_checkpoint
 from wsgcn.data.dataset import Dataset

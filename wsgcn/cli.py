@@ -60,6 +60,48 @@ def _eval_cam(args: argparse.Namespace) -> None:
     evaluate_stage(json.loads(args.spec), read_id_list(args.ids_file), args.cam_dir, args.threshold, args.csv, args.markdown)
 
 
+def _ir_label(args: argparse.Namespace) -> None:
+    from wsgcn.affinity.stage import ir_label_shard
+
+    ir_label_shard(json.loads(args.spec), args.ids, args.cam_dir, args.out_dir, args.manifest)
+
+
+def _train_irn(args: argparse.Namespace) -> None:
+    from wsgcn.affinity.stage import train_stage
+
+    _threads(args.threads)
+    train_stage(
+        json.loads(args.spec), read_id_list(args.ids_file), args.ir_dir, args.model, args.checkpoint, args.history,
+        args.device,
+    )
+
+
+def _boundary(args: argparse.Namespace) -> None:
+    from wsgcn.affinity.stage import boundary_shard
+
+    _threads(args.threads)
+    boundary_shard(json.loads(args.spec), args.ids, args.model, args.out_dir, args.manifest, args.device)
+
+
+def _random_walk(args: argparse.Namespace) -> None:
+    from wsgcn.affinity.stage import random_walk_shard
+
+    _threads(args.threads)
+    random_walk_shard(
+        json.loads(args.spec), args.ids, args.cam_dir, args.boundary_dir, args.rw_dir, args.rw_crf_dir,
+        args.rw_manifest, args.rw_crf_manifest, args.device,
+    )
+
+
+def _eval_labels(args: argparse.Namespace) -> None:
+    from wsgcn.affinity.stage import evaluate_labels
+
+    evaluate_labels(
+        json.loads(args.spec), read_id_list(args.ids_file), args.label_dir, args.name, args.partial, args.csv,
+        args.markdown,
+    )
+
+
 def _write_params(args: argparse.Namespace) -> None:
     import yaml
 
@@ -108,6 +150,58 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--csv", required=True)
     evaluate.add_argument("--markdown", required=True)
     evaluate.set_defaults(run=_eval_cam)
+
+    ir = steps.add_parser("ir-label", help="IR labels of one shard from its CAMs")
+    ir.add_argument("--spec", required=True)
+    ir.add_argument("--ids", required=True, type=_ids_argument)
+    ir.add_argument("--cam-dir", required=True)
+    ir.add_argument("--out-dir", required=True)
+    ir.add_argument("--manifest", required=True)
+    ir.set_defaults(run=_ir_label)
+
+    irn = steps.add_parser("train-irn", help="train IRNet's boundary and displacement branches")
+    irn.add_argument("--spec", required=True)
+    irn.add_argument("--ids-file", required=True, type=Path)
+    irn.add_argument("--ir-dir", required=True)
+    irn.add_argument("--model", required=True)
+    irn.add_argument("--checkpoint", required=True)
+    irn.add_argument("--history", required=True)
+    irn.add_argument("--threads", type=int, default=1)
+    irn.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    irn.set_defaults(run=_train_irn)
+
+    boundary = steps.add_parser("boundary", help="boundary maps and node features of one shard")
+    boundary.add_argument("--spec", required=True)
+    boundary.add_argument("--ids", required=True, type=_ids_argument)
+    boundary.add_argument("--model", required=True)
+    boundary.add_argument("--out-dir", required=True)
+    boundary.add_argument("--manifest", required=True)
+    boundary.add_argument("--threads", type=int, default=1)
+    boundary.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    boundary.set_defaults(run=_boundary)
+
+    walk = steps.add_parser("random-walk", help="random-walk labels (and their dCRF) of one shard")
+    walk.add_argument("--spec", required=True)
+    walk.add_argument("--ids", required=True, type=_ids_argument)
+    walk.add_argument("--cam-dir", required=True)
+    walk.add_argument("--boundary-dir", required=True)
+    walk.add_argument("--rw-dir", required=True)
+    walk.add_argument("--rw-crf-dir", required=True)
+    walk.add_argument("--rw-manifest", required=True)
+    walk.add_argument("--rw-crf-manifest", required=True)
+    walk.add_argument("--threads", type=int, default=1)
+    walk.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    walk.set_defaults(run=_random_walk)
+
+    labels = steps.add_parser("eval-labels", help="evaluate a folder of label PNGs")
+    labels.add_argument("--spec", required=True)
+    labels.add_argument("--ids-file", required=True, type=Path)
+    labels.add_argument("--label-dir", required=True)
+    labels.add_argument("--name", required=True, help="what the labels are, for the table title")
+    labels.add_argument("--partial", action="store_true", help="score labelled pixels only (255 skipped)")
+    labels.add_argument("--csv", required=True)
+    labels.add_argument("--markdown", required=True)
+    labels.set_defaults(run=_eval_labels)
 
     params = steps.add_parser("write-params", help="write a stage's parameters as YAML")
     params.add_argument("--json", required=True)

@@ -27,18 +27,20 @@ def run_shard(
     result_path: Callable[[str], Path],
     compute: Callable[[str, Path, str], None],
     manifest_path: str | Path,
+    read_key: Callable[[Path], str | None] = stored_key,
 ) -> dict[str, str]:
     """Bring every image's result up to date, then write the shard manifest.
 
     ``key_of(id)`` is the input key the result must carry; ``compute(id, path, key)``
-    writes the result to ``path`` with that key. Returns the manifest (id -> key).
+    writes the result to ``path`` with that key; ``read_key(path)`` reads a stored key
+    (HDF5 attribute by default). Returns the manifest (id -> key).
     """
     entries: dict[str, str] = {}
     computed = 0
     for image_id in ids:
         key = key_of(image_id)
         path = result_path(image_id)
-        if stored_key(path) == key:
+        if read_key(path) == key:
             log.info("reused %s (%s)", image_id, path)
         else:
             start = time.perf_counter()

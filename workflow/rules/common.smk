@@ -78,6 +78,35 @@ CAM_SPEC = canonical_json(
 )
 CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
 
+_not_inferred = sorted(set(TRAIN_IDS) - set(INFER_IDS))
+if _not_inferred:
+    raise WsgcnError(
+        f"dataset.lists.train: {len(_not_inferred)} ids are not in the infer list, e.g. {_not_inferred[:3]};"
+        " IRNet trains on the IR labels of inferred images"
+    )
+
+IRN = config["irn"]
+IR_LABEL_DIR, IR_LABEL_HASH = _stage("ir_label", {"ir_label": IRN["ir_label"]}, CAM_HASH)
+TRAIN_IRN_DIR, TRAIN_IRN_HASH = _stage(
+    "train_irn", {"backbone": BACKBONE_SPEC, "train": IRN["train"], "train_ids": text_digest(*TRAIN_IDS)}, IR_LABEL_HASH
+)
+BOUNDARY_DIR, BOUNDARY_HASH = _stage("boundary", {"infer": IRN["infer"]}, TRAIN_IRN_HASH)
+RW_DIR, RW_HASH = _stage("rw", {"random_walk": config["random_walk"]}, BOUNDARY_HASH)
+RW_CRF_DIR, RW_CRF_HASH = _stage("rw_crf", {"final_crf": config["final_crf"]}, RW_HASH)
+
+AFFINITY_SPEC = canonical_json(
+    {"dataset": DATASET_SPEC, "backbone": BACKBONE_SPEC, "ir_label": IRN["ir_label"], "train": IRN["train"],
+     "infer": IRN["infer"], "random_walk": config["random_walk"], "final_crf": config["final_crf"]}
+)
+AFFINITY_CODE = [str(p) for p in module_sources("wsgcn.affinity.stage")]
+
+# Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
+LABEL_STAGES = {
+    "ir_label": (IR_LABEL_DIR, "IR labels", True),
+    "rw": (RW_DIR, "RW", False),
+    "rw_crf": (RW_CRF_DIR, "RW + CRF", False),
+}
+
 
 # --- input functions -------------------------------------------------------------------
 
@@ -103,6 +132,10 @@ def shard_labels(wildcards):
 
 def shard_ids_json(wildcards):
     return canonical_json(SHARDS[wildcards.shard])
+
+
+def shard_manifests(folder):
+    return expand(f"{folder}/shards/{{shard}}.json", shard=SHARDS)
 
 
 def stage_params_json(wildcards):

@@ -8,8 +8,6 @@ resumes from the last one and gives the same final weights as an uninterrupted r
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +18,15 @@ import torch
 import torch.nn.functional as F
 
 from wsgcn.cam.augment import augment
-from wsgcn.checkpoint import load_checkpoint, save_checkpoint
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.images import load_rgb
 from wsgcn.data.labels import multi_hot
 from wsgcn.errors import ConfigError, InputError
-from wsgcn.io.atomic import atomic_path, write_text_atomic
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.cam_net import CamNet
-from wsgcn.optim import make_poly_sgd, set_poly_lr
+from wsgcn.optim import make_poly_sgd
 from wsgcn.runtime import derived_seed, seed_all
-
-log = logging.getLogger(__name__)
+from wsgcn.training import Schedule, run_training
 
 
 @dataclass(frozen=True)
@@ -62,15 +57,6 @@ class CamTrainParams:
         return cls(**values)
 
 
-def steps_per_epoch(num_images: int, batch_size: int) -> int:
-    """Full batches per epoch (drop_last, as IRNet)."""
-    return num_images // batch_size
-
-
-def _epoch_order(num_images: int, seed: int, epoch: int) -> np.ndarray:
-    return np.random.default_rng(derived_seed(seed, "order", epoch)).permutation(num_images)
-
-
 def _load_batch(
     dataset: Dataset, ids: Sequence[str], params: CamTrainParams, fill: tuple[float, float, float], seed: int, epoch: int
 ) -> torch.Tensor:
@@ -99,10 +85,6 @@ def train_cam(
     another key is ignored (training starts over). ``history_path`` gets a CSV of
     step, epoch, lr factor and loss.
     """
-    per_epoch = steps_per_epoch(len(ids), params.batch_size)
-    if per_epoch == 0:
-        raise ConfigError(f"cam.train.batch_size: {params.batch_size} exceeds the {len(ids)} training images")
-    max_step = per_epoch * params.epochs
     labels = {image_id: multi_hot(dataset.image_labels(image_id), len(dataset.class_names)) for image_id in ids}
     if not any(vector.any() for vector in labels.values()):
         raise InputError("none of the training images has a foreground label")
@@ -116,43 +98,14 @@ def train_cam(
         params.momentum,
         params.published_momentum_quirk,
     )
-    step, history = 0, ["step,epoch,lr_factor,loss"]
-    checkpoint = load_checkpoint(checkpoint_path)
-    if checkpoint is not None and checkpoint.get("run_key") == run_key:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        step, history = int(checkpoint["step"]), list(checkpoint["history"])
-        log.info("resumed from %s at step %d of %d", checkpoint_path, step, max_step)
-    elif checkpoint is not None:
-        log.info("ignoring %s: it belongs to another configuration", checkpoint_path)
-
     fill = tuple(255.0 * m for m in backbone_spec(backbone).mean)
-    model.train()
-    started = time.perf_counter()
-    while step < max_step:
-        epoch, index = divmod(step, per_epoch)
-        order = _epoch_order(len(ids), params.seed, epoch)
-        batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
+
+    def batch_loss(batch_ids: list[str], epoch: int) -> torch.Tensor:
         images = _load_batch(dataset, batch_ids, params, fill, params.seed, epoch).to(device)
         targets = torch.from_numpy(np.stack([labels[i] for i in batch_ids])).to(device)
-        factor = set_poly_lr(optimizer, step, max_step, params.poly_power)
-        loss = F.multilabel_soft_margin_loss(model(images), targets)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"CAM training loss is {loss.item()} at step {step}; lower cam.train.lr")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        step += 1
-        history.append(f"{step},{epoch},{factor:.6f},{loss.item():.6f}")
-        if step % 10 == 0 or step == max_step:
-            rate = (time.perf_counter() - started) / max(1, len(history) - 1)
-            log.info("step %d/%d epoch %d loss %.4f lr x%.4f (%.2f s/step)", step, max_step, epoch, loss.item(), factor, rate)
-        if step % params.checkpoint_every == 0 or step % per_epoch == 0:
-            save_checkpoint(
-                checkpoint_path,
-                {"run_key": run_key, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history},
-            )
-    with atomic_path(model_path) as tmp:
-        torch.save({key: value.cpu() for key, value in model.state_dict().items()}, tmp)
-    write_text_atomic(history_path, "\n".join(history) + "\n")
-    log.info("saved %s after %d steps", model_path, max_step)
+        return F.multilabel_soft_margin_loss(model(images), targets)
+
+    schedule = Schedule(params.epochs, params.batch_size, params.seed, params.poly_power, params.checkpoint_every)
+    run_training(
+        model, optimizer, ids, schedule, batch_loss, model_path, checkpoint_path, history_path, run_key, "cam.train"
+    )

@@ -13,13 +13,21 @@ import numpy as np
 from wsgcn.data.classes import IGNORE_LABEL
 
 
-def confusion_matrix(prediction: np.ndarray, truth: np.ndarray, num_classes: int) -> np.ndarray:
-    """(num_classes, num_classes) int64 counts for one image; shapes must match."""
+def confusion_matrix(
+    prediction: np.ndarray, truth: np.ndarray, num_classes: int, skip_unlabelled: bool = False
+) -> np.ndarray:
+    """(num_classes, num_classes) int64 counts for one image; shapes must match.
+
+    With ``skip_unlabelled`` a predicted 255 is left out instead of counted as
+    background: the precision-on-labelled-pixels protocol for partial labels.
+    """
     if prediction.shape != truth.shape:
         raise ValueError(f"prediction shape {prediction.shape} differs from ground truth shape {truth.shape}")
-    prediction = np.where(prediction == IGNORE_LABEL, 0, prediction).astype(np.int64)
     truth = truth.astype(np.int64)
     valid = (truth >= 0) & (truth < num_classes)
+    if skip_unlabelled:
+        valid &= prediction != IGNORE_LABEL
+    prediction = np.where(prediction == IGNORE_LABEL, 0, prediction).astype(np.int64)
     if np.any(prediction[valid] >= num_classes) or np.any(prediction[valid] < 0):
         raise ValueError(f"prediction contains values outside 0..{num_classes - 1} and {IGNORE_LABEL}")
     index = truth[valid] * num_classes + prediction[valid]

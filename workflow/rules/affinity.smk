@@ -1,0 +1,138 @@
+# Stage 1 affinity: IR labels -> IRNet -> boundary maps -> random walk (+ dCRF) -> tables.
+
+
+rule ir_label:
+    input:
+        cams=rules.cam.output.manifest,
+        images=shard_images,
+        code=AFFINITY_CODE,
+    output:
+        manifest=f"{IR_LABEL_DIR}/shards/{{shard}}.json",
+    params:
+        spec=AFFINITY_SPEC,
+        ids=shard_ids_json,
+        cam_dir=CAM_DIR,
+        out_dir=IR_LABEL_DIR,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    log:
+        f"logs/{DATASET_NAME}/ir_label/{IR_LABEL_HASH}/{{shard}}.log",
+    benchmark:
+        f"logs/{DATASET_NAME}/benchmarks/ir_label/{IR_LABEL_HASH}/{{shard}}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn ir-label --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
+        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} > {log:q} 2>&1"
+
+
+rule train_irn:
+    input:
+        ir_labels=shard_manifests(IR_LABEL_DIR),
+        images=image_files(TRAIN_IDS),
+        image_list=TRAIN_LIST,
+        code=AFFINITY_CODE,
+    output:
+        model=f"{TRAIN_IRN_DIR}/model.pt",
+        history=f"{TRAIN_IRN_DIR}/history.csv",
+    params:
+        spec=AFFINITY_SPEC,
+        ir_dir=IR_LABEL_DIR,
+        checkpoint=f"{TRAIN_IRN_DIR}/checkpoint.pt",
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    log:
+        f"logs/{DATASET_NAME}/train_irn/{TRAIN_IRN_HASH}.log",
+    benchmark:
+        f"logs/{DATASET_NAME}/benchmarks/train_irn/{TRAIN_IRN_HASH}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn train-irn --spec {params.spec:q} --ids-file {input.image_list:q} --ir-dir {params.ir_dir:q}"
+        " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
+        " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
+
+
+rule boundary:
+    input:
+        model=rules.train_irn.output.model,
+        images=shard_images,
+        code=AFFINITY_CODE,
+    output:
+        manifest=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
+    params:
+        spec=AFFINITY_SPEC,
+        ids=shard_ids_json,
+        out_dir=BOUNDARY_DIR,
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    log:
+        f"logs/{DATASET_NAME}/boundary/{BOUNDARY_HASH}/{{shard}}.log",
+    benchmark:
+        f"logs/{DATASET_NAME}/benchmarks/boundary/{BOUNDARY_HASH}/{{shard}}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn boundary --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
+        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads}"
+        " --device {DEVICE} > {log:q} 2>&1"
+
+
+rule random_walk:
+    input:
+        cams=rules.cam.output.manifest,
+        boundaries=rules.boundary.output.manifest,
+        images=shard_images,
+        code=AFFINITY_CODE,
+    output:
+        rw=f"{RW_DIR}/shards/{{shard}}.json",
+        rw_crf=f"{RW_CRF_DIR}/shards/{{shard}}.json",
+    params:
+        spec=AFFINITY_SPEC,
+        ids=shard_ids_json,
+        cam_dir=CAM_DIR,
+        boundary_dir=BOUNDARY_DIR,
+        rw_dir=RW_DIR,
+        rw_crf_dir=RW_CRF_DIR,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    log:
+        f"logs/{DATASET_NAME}/random_walk/{RW_CRF_HASH}/{{shard}}.log",
+    benchmark:
+        f"logs/{DATASET_NAME}/benchmarks/random_walk/{RW_CRF_HASH}/{{shard}}.tsv"
+    shell:
+        "{PYTHON} -m wsgcn random-walk --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
+        " --boundary-dir {params.boundary_dir:q} --rw-dir {params.rw_dir:q} --rw-crf-dir {params.rw_crf_dir:q}"
+        " --rw-manifest {output.rw:q} --rw-crf-manifest {output.rw_crf:q} --threads {threads}"
+        " --device {DEVICE} > {log:q} 2>&1"
+
+
+def _label_stage(wildcards):
+    return LABEL_STAGES[wildcards.stage]
+
+
+rule eval_labels:
+    input:
+        manifests=lambda wc: shard_manifests(_label_stage(wc)[0]),
+        masks=mask_files(EVAL_IDS),
+        eval_list=EVAL_LIST,
+        params_record=lambda wc: f"{_label_stage(wc)[0]}/params.yaml",
+    output:
+        csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
+        markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",
+    wildcard_constraints:
+        stage="|".join(LABEL_STAGES),
+        digest="[0-9a-f]{10}",
+    params:
+        spec=AFFINITY_SPEC,
+        folder=lambda wc: _label_stage(wc)[0],
+        name=lambda wc: _label_stage(wc)[1],
+        partial=lambda wc: "--partial" if _label_stage(wc)[2] else "",
+    log:
+        f"logs/{DATASET_NAME}/eval_labels/{{stage}}-{{digest}}.log",
+    shell:
+        "{PYTHON} -m wsgcn eval-labels --spec {params.spec:q} --ids-file {input.eval_list:q}"
+        " --label-dir {params.folder:q} --name {params.name:q} {params.partial} --csv {output.csv:q}"
+        " --markdown {output.markdown:q} > {log:q} 2>&1"

@@ -1,0 +1,37 @@
+"""Evaluate stored label maps (IR labels, RW, RW+CRF, ...) against the ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from wsgcn.data.classes import IGNORE_LABEL
+from wsgcn.data.dataset import Dataset
+from wsgcn.data.images import load_mask
+from wsgcn.errors import InputError
+from wsgcn.evaluation.confusion import confusion_matrix
+from wsgcn.io.label_png import read_label_png
+
+
+def evaluate_label_maps(
+    dataset: Dataset, ids: Sequence[str], label_path: Callable[[str], Path], partial: bool = False
+) -> tuple[np.ndarray, float]:
+    """(summed confusion matrix, labelled fraction of GT-valid pixels) over ``ids``.
+
+    With ``partial`` the 255 pixels of a prediction are skipped (precision on labelled
+    pixels); otherwise they count as background.
+    """
+    total = np.zeros((dataset.num_classes, dataset.num_classes), dtype=np.int64)
+    labelled = valid = 0
+    for image_id in ids:
+        prediction = read_label_png(label_path(image_id))
+        truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
+        if truth.shape != prediction.shape:
+            raise InputError(f"{label_path(image_id)}: size {prediction.shape} differs from its mask's {truth.shape}")
+        total += confusion_matrix(prediction, truth, dataset.num_classes, skip_unlabelled=partial)
+        in_truth = truth < dataset.num_classes
+        valid += int(in_truth.sum())
+        labelled += int((in_truth & (prediction != IGNORE_LABEL)).sum())
+    return total, labelled / max(valid, 1)
