@@ -35,6 +35,8 @@ def tiny_cam_config(**overrides) -> dict:
     config["sharding"]["images_per_shard"] = 4
     config["cam"]["train"].update(epochs=1, batch_size=4, crop_size=64, resize_long=[56, 80], checkpoint_every=5)
     config["cam"]["infer"]["scales"] = [1.0, 0.5]
+    config["irn"]["train"].update(epochs=1, batch_size=4, crop_size=64, checkpoint_every=5)
+    config["irn"]["infer"]["pad_size"] = 80
     config.update(overrides)
     return config
 
@@ -45,7 +47,7 @@ def write_config(workdir: Path, config: dict, name: str = "test.yaml") -> str:
     return str(path)
 
 
-def test_demo_runs_end_to_end_to_the_cam_table(tmp_path: Path):
+def test_demo_runs_end_to_end_to_the_random_walk_tables(tmp_path: Path):
     config_path = write_config(tmp_path, tiny_cam_config())
     result = run_snakemake(tmp_path, "--cores", "2", "--configfile", config_path)
     tables = list(tmp_path.glob("results/demo/cam/*/eval/cam_miou.csv"))
@@ -53,13 +55,22 @@ def test_demo_runs_end_to_end_to_the_cam_table(tmp_path: Path):
     table = pd.read_csv(tables[0])
     assert table["class"].tolist() == ["background", "disk", "square", "triangle", "cross", "mIoU"]
     assert 0.0 < table["iou"].iloc[-1] < 100.0
-    assert f"CAM evaluation table: {tables[0].relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
+    assert f"CAM table: {tables[0].relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
     cam_dir = tables[0].parents[1]
     files = sorted(cam_dir.glob("images/*.h5"))
     assert len(files) == 12
     arrays, attrs = read_arrays(files[0])
     assert arrays["high_res"].dtype == np.float16 and arrays["high_res"].shape[1:] == (attrs["height"], attrs["width"])
     assert yaml.safe_load((cam_dir / "params.yaml").read_text())["stage"] == "cam"
+    for stage in ("ir_label", "rw", "rw_crf"):
+        (table_path,) = tmp_path.glob(f"results/demo/{stage}/*/eval/miou.csv")
+        assert pd.read_csv(table_path)["class"].iloc[-1] == "mIoU"
+        labels = sorted(table_path.parents[1].glob("images/*.png"))
+        assert len(labels) == 12 and Image.open(labels[0]).mode == "P"
+        assert f"table: {table_path.relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
+    (boundary,) = tmp_path.glob("results/demo/boundary/*/images/demo_0000.h5")
+    arrays, _ = read_arrays(boundary)
+    assert arrays["boundary"].shape == (16, 20) and arrays["features"].shape == (160, 16, 20)
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
 
 
@@ -86,22 +97,33 @@ def voc_workdir(tmp_path_factory) -> Path:
     return workdir
 
 
-def _shard_log_summaries(workdir: Path) -> list[str]:
+def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
     return [
         line.split("shard done: ")[1]
-        for log in sorted(workdir.glob("logs/tiny/cam/*/*.log"))
+        for log in sorted(workdir.glob(f"logs/tiny/{stage}/*/*.log"))
         for line in log.read_text().splitlines()
         if "shard done" in line
     ]
 
 
+ONE_SHARD_RERUN = {
+    "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "eval_cam": 1, "eval_labels": 3, "all": 1
+}
+
+
 def _rerun_expecting_one_shard(workdir: Path) -> str:
-    """Dry run: one cam job plus the aggregates; run: that shard computes one image."""
+    """Dry run: one job per per-image stage plus the aggregates, no training; run: that
+    shard computes one image in every stage."""
     base = str(workdir / "base.yaml")
-    assert job_counts(run_snakemake(workdir, "-n", "--configfile", base).stdout) == {"cam": 1, "eval_cam": 1, "all": 1}
-    for log in workdir.glob("logs/tiny/cam/*/*.log"):
+    assert job_counts(run_snakemake(workdir, "-n", "--configfile", base).stdout) == ONE_SHARD_RERUN
+    for log in workdir.glob("logs/tiny/*/*/*.log"):
         log.unlink()
     run_snakemake(workdir, "--cores", "2", "--configfile", base)
+    for stage in ("ir_label", "boundary"):
+        (summary,) = _shard_log_summaries(workdir, stage)
+        assert summary.startswith("1 computed,")
+    walks = _shard_log_summaries(workdir, "random_walk")
+    assert len(walks) == 2 and all(s.startswith("1 computed,") for s in walks)  # RW, then RW + CRF
     summaries = _shard_log_summaries(workdir)
     assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
     return summaries[0]

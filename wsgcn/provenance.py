@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from wsgcn.hashing import files_digest
+
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PACKAGE_NAME = "wsgcn"
 
@@ -63,3 +65,8 @@ def module_sources(*modules: str) -> list[Path]:
             pending.append(parent)
         pending.extend(_imported_modules(path, module))
     return sorted(set(seen.values()))
+
+
+def code_digest(module: str) -> str:
+    """Digest of the source files ``module`` runs (part of every per-image result key)."""
+    return files_digest(module_sources(module))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -25,6 +26,21 @@ from wsgcn.optim import set_poly_lr
 from wsgcn.runtime import derived_seed
 
 log = logging.getLogger(__name__)
+
+ParamsT = TypeVar("ParamsT")
+
+
+def params_from_config(cls: type[ParamsT], config: Mapping[str, Any], section: str) -> ParamsT:
+    """A hyperparameter dataclass from a config section; lists become tuples where the
+    field's default is a tuple; an unknown key is a :class:`ConfigError` naming ``section``."""
+    known = {field.name: field for field in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(config) - set(known)
+    if unknown:
+        raise ConfigError(f"{section}: unknown keys {sorted(unknown)}")
+    values = {
+        name: tuple(value) if isinstance(known[name].default, tuple) else value for name, value in config.items()
+    }
+    return cls(**values)
 
 
 @dataclass(frozen=True)

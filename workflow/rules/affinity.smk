@@ -26,12 +26,16 @@ rule ir_label:
         " --out-dir {params.out_dir:q} --manifest {output.manifest:q} > {log:q} 2>&1"
 
 
+# The IR-label manifests are ancient(): a shard rerun for an inference-only image must not
+# retrain IRNet. Everything the training images' IR labels depend on is an input instead:
+# the CAM model, the images, the code (parameters are in the stage hash, i.e. the path).
 rule train_irn:
     input:
-        ir_labels=shard_manifests(IR_LABEL_DIR),
+        ir_labels=ancient(shard_manifests(IR_LABEL_DIR)),
+        cam_model=rules.train_cam.output.model,
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
-        code=AFFINITY_CODE,
+        code=sorted(set(AFFINITY_CODE) | set(CAM_CODE)),
     output:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         history=f"{TRAIN_IRN_DIR}/history.csv",

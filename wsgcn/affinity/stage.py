@@ -29,12 +29,12 @@ from wsgcn.data.images import load_rgb
 from wsgcn.errors import InputError
 from wsgcn.evaluation.label_maps import evaluate_label_maps
 from wsgcn.evaluation.tables import iou_table, write_table
-from wsgcn.hashing import canonical_json, file_digest, files_digest, text_digest
+from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
 from wsgcn.models.backbones import load_state_file
 from wsgcn.models.irnet import IRNet
-from wsgcn.provenance import module_sources
+from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
 from wsgcn.shard_runner import run_shard
 
@@ -42,11 +42,6 @@ log = logging.getLogger(__name__)
 
 Spec = Mapping[str, Any]
 
-
-
-def code_digest() -> str:
-    """Digest of the source files this stage runs (part of every result key)."""
-    return files_digest(module_sources(__name__))
 
 
 def label_path(folder: str | Path, image_id: str) -> Path:
@@ -75,7 +70,7 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
     """IR label PNG of every image in ``ids`` from its high-res CAM (IRNet ``cam_to_ir_label``)."""
     dataset = dataset_from_config(spec["dataset"])
     params = spec["ir_label"]
-    stage_key = text_digest(canonical_json(params), code_digest())
+    stage_key = text_digest(canonical_json(params), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
         cam_key = _upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
@@ -97,7 +92,7 @@ def train_stage(
     """Train IRNet on ``ids`` with the IR labels in ``ir_dir``; resumes from a matching checkpoint."""
     dataset = dataset_from_config(spec["dataset"])
     label_keys = [_upstream_key(label_path(ir_dir, i), stored_png_key, "IR label") for i in ids]
-    run_key = text_digest(canonical_json(spec["train"]), canonical_json(spec["backbone"]), canonical_json(label_keys), code_digest())
+    run_key = text_digest(canonical_json(spec["train"]), canonical_json(spec["backbone"]), canonical_json(label_keys), code_digest(__name__))
     train_irn(
         dataset,
         ids,
@@ -124,7 +119,7 @@ def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str
     """Boundary map B (h, w) and node features V (160, h, w), float16, per image."""
     dataset = dataset_from_config(spec["dataset"])
     device = select_device(device_name)
-    stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest())
+    stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest(__name__))
     model: IRNet | None = None
 
     def key_of(image_id: str) -> str:
@@ -180,7 +175,7 @@ def random_walk_shard(
     """RW labels (IRNet ``make_sem_seg_labels``) and RW labels refined by the final dCRF."""
     dataset = dataset_from_config(spec["dataset"])
     device = select_device(device_name)
-    code = code_digest()
+    code = code_digest(__name__)
     walk_key = text_digest(canonical_json(spec["random_walk"]), code)
     crf_key = text_digest(canonical_json(spec["final_crf"]), walk_key)
     crf = CrfParams.from_config(spec["final_crf"])

@@ -27,7 +27,7 @@ from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.irnet import IRNet
 from wsgcn.optim import make_poly_sgd
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import Schedule, run_training
+from wsgcn.training import Schedule, params_from_config, run_training
 
 EPSILON = 1e-5
 
@@ -52,15 +52,9 @@ class IrnTrainParams:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IrnTrainParams:
-        values = dict(config)
-        if "scale_range" in values:
-            values["scale_range"] = tuple(values["scale_range"])
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"irn.train: unknown keys {sorted(unknown)}")
-        if values.get("crop_size", cls.crop_size) % 4:
+        if config.get("crop_size", cls.crop_size) % 4:
             raise ConfigError("irn.train.crop_size: must be a multiple of 4")
-        return cls(**values)
+        return params_from_config(cls, config, "irn.train")
 
 
 def augment_pair(

@@ -22,23 +22,18 @@ from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.data.images import load_rgb
 from wsgcn.evaluation.tables import iou_table, write_table
-from wsgcn.hashing import canonical_json, file_digest, files_digest, text_digest
+from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.io.precision import round_mantissa
 from wsgcn.models.backbones import load_state_file
 from wsgcn.models.cam_net import CamNet
-from wsgcn.provenance import module_sources
+from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
 from wsgcn.shard_runner import run_shard
 
 log = logging.getLogger(__name__)
 
 Spec = Mapping[str, Any]
-
-
-def code_digest() -> str:
-    """Digest of the source files this stage runs (part of every result key)."""
-    return files_digest(module_sources(__name__))
 
 
 def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
@@ -51,7 +46,7 @@ def train_stage(
 ) -> None:
     """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches."""
     dataset = dataset_from_config(spec["dataset"])
-    run_key = text_digest(canonical_json(spec), canonical_json(list(ids)), code_digest())
+    run_key = text_digest(canonical_json(spec), canonical_json(list(ids)), code_digest(__name__))
     train_cam(
         dataset,
         ids,
@@ -79,7 +74,7 @@ def infer_shard(
     """Compute (or reuse) the CAM file of every image in ``ids``; write the manifest."""
     dataset = dataset_from_config(spec["dataset"])
     device = select_device(device_name)
-    stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest())
+    stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest(__name__))
     infer = spec["infer"]
     model: CamNet | None = None
 

@@ -21,12 +21,12 @@ from wsgcn.cam.augment import augment
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.images import load_rgb
 from wsgcn.data.labels import multi_hot
-from wsgcn.errors import ConfigError, InputError
+from wsgcn.errors import InputError
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.cam_net import CamNet
 from wsgcn.optim import make_poly_sgd
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import Schedule, run_training
+from wsgcn.training import Schedule, params_from_config, run_training
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,7 @@ class CamTrainParams:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CamTrainParams:
-        values = dict(config)
-        if "resize_long" in values:
-            values["resize_long"] = tuple(values["resize_long"])
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"cam.train: unknown keys {sorted(unknown)}")
-        return cls(**values)
+        return params_from_config(cls, config, "cam.train")
 
 
 def _load_batch(

@@ -43,7 +43,10 @@ def _lite2_package_file() -> Path:
 
 BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite2": BackboneSpec(
-        build=EfficientNetLite, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), cam_trainable_from=3
+        build=lambda: EfficientNetLite(dilate=False),
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+        cam_trainable_from=3,
     ),
     "resnet50": BackboneSpec(
         build=lambda: ResNetFeatures(50),
