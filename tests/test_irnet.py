@@ -18,6 +18,7 @@ from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.data.images import load_mask
+from wsgcn.errors import ConfigError
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.models.irnet import IRNet
 from wsgcn.optim import set_poly_lr
@@ -85,6 +86,12 @@ def test_ir_label_combines_confident_regions():
 def test_ir_label_of_an_image_without_keys_is_background():
     label = ir_label(np.zeros((8, 9, 3), np.uint8), np.zeros((0, 8, 9), np.float32), np.zeros(0, int), 0.3, 0.05, 0.7, IR_CRF)
     assert label.shape == (8, 9) and not label.any()
+
+
+def test_crop_too_small_for_the_radius_is_a_config_error():
+    with pytest.raises(ConfigError, match="irn.train.crop_size"):
+        IrnTrainParams.from_config({"crop_size": 64, "radius": 10})
+    assert IrnTrainParams.from_config({"crop_size": 96, "radius": 10}).scale_range == (0.5, 1.5)
 
 
 def test_label_png_round_trip_keeps_the_key(tmp_path):

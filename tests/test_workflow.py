@@ -35,7 +35,7 @@ def tiny_cam_config(**overrides) -> dict:
     config["sharding"]["images_per_shard"] = 4
     config["cam"]["train"].update(epochs=1, batch_size=4, crop_size=64, resize_long=[56, 80], checkpoint_every=5)
     config["cam"]["infer"]["scales"] = [1.0, 0.5]
-    config["irn"]["train"].update(epochs=1, batch_size=4, crop_size=64, checkpoint_every=5)
+    config["irn"]["train"].update(epochs=1, batch_size=4, crop_size=96, checkpoint_every=5)
     config["irn"]["infer"]["pad_size"] = 80
     config.update(overrides)
     return config
@@ -69,8 +69,9 @@ def test_demo_runs_end_to_end_to_the_random_walk_tables(tmp_path: Path):
         assert len(labels) == 12 and Image.open(labels[0]).mode == "P"
         assert f"table: {table_path.relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
     (boundary,) = tmp_path.glob("results/demo/boundary/*/images/demo_0000.h5")
-    arrays, _ = read_arrays(boundary)
-    assert arrays["boundary"].shape == (16, 20) and arrays["features"].shape == (160, 16, 20)
+    arrays, attrs = read_arrays(boundary)
+    grid = (-(-int(attrs["height"]) // 4), -(-int(attrs["width"]) // 4))
+    assert arrays["boundary"].shape == grid and arrays["features"].shape == (160, *grid)
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
 
 

@@ -57,9 +57,13 @@ rule train_irn:
         " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
 
 
+# shard_list: the shard's CAM manifest, i.e. its id list. Snakemake's params trigger did
+# not rerun this rule when an id joined the shard (measured with 9.x), an updated input
+# does; images already computed are reused through their per-image keys.
 rule boundary:
     input:
         model=rules.train_irn.output.model,
+        shard_list=rules.cam.output.manifest,
         images=shard_images,
         code=AFFINITY_CODE,
     output:

@@ -52,9 +52,13 @@ class IrnTrainParams:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IrnTrainParams:
-        if config.get("crop_size", cls.crop_size) % 4:
-            raise ConfigError("irn.train.crop_size: must be a multiple of 4")
-        return params_from_config(cls, config, "irn.train")
+        params = params_from_config(cls, config, "irn.train")
+        if params.crop_size % 4 or params.crop_size // 4 <= 2 * (params.radius - 1):
+            raise ConfigError(
+                f"irn.train.crop_size: {params.crop_size} must be a multiple of 4 larger than 8 * (radius - 1)"
+                f" = {8 * (params.radius - 1)} for radius {params.radius}"
+            )
+        return params
 
 
 def augment_pair(
