@@ -1,0 +1,70 @@
+"""GCN core: the Laplacian stencil against the dense definition, the loss, the model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from wsgcn.gcn.laplacian import laplacian_quadratic, stencil_weights
+from wsgcn.gcn.loss import LossWeights, gcn_loss
+from wsgcn.gcn.model import GCN
+
+
+def _dense_laplacian(colours: np.ndarray, radius: int = 2) -> np.ndarray:
+    """The published definition: dense Phi over the (2r+1)^2 window, L = D - Phi."""
+    _, h, w = colours.shape
+    n = h * w
+    phi = np.zeros((n, n))
+    for i in range(n):
+        yi, xi = divmod(i, w)
+        for j in range(n):
+            yj, xj = divmod(j, w)
+            if abs(yi - yj) <= radius and abs(xi - xj) <= radius:
+                dc = ((colours[:, yi, xi] - colours[:, yj, xj]) ** 2).sum()
+                phi[i, j] = math.exp(-dc / 12 - ((yi - yj) ** 2 + (xi - xj) ** 2) / 20)
+    return np.diag(phi.sum(axis=1)) - phi
+
+
+def test_stencil_trace_equals_the_dense_laplacian():
+    rng = np.random.default_rng(0)
+    colours = rng.random((3, 7, 9))
+    q = rng.normal(size=(21, 7 * 9))
+    dense = np.trace(q @ _dense_laplacian(colours) @ q.T)
+    weights = stencil_weights(torch.from_numpy(colours))
+    stencil = laplacian_quadratic(torch.from_numpy(q).reshape(21, 7, 9), weights).item()
+    assert math.isclose(stencil, dense, rel_tol=1e-10)
+
+
+def test_loss_parts_by_hand():
+    log_probs = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [1 / 3, 1 / 3, 1 / 3]]))
+    labels = torch.tensor([0, 1, 255, 2])
+    weights = stencil_weights(torch.zeros((3, 2, 2)))
+    total, parts = gcn_loss(log_probs, labels, (2, 2), weights, LossWeights(entropy=10.0, laplacian=0.01))
+    assert math.isclose(parts["bg"], -math.log(0.5), rel_tol=1e-6)
+    assert math.isclose(parts["fg"], (-math.log(0.8) - math.log(1 / 3)) / 2, rel_tol=1e-6)
+    entropy = -(0.2 * math.log(0.2) * 2 + 0.6 * math.log(0.6)) / 3
+    assert math.isclose(parts["entropy"], entropy, rel_tol=1e-6)
+    expected = parts["fg"] + parts["bg"] + 10 * entropy + 0.01 * parts["laplacian"]
+    assert math.isclose(total.item(), expected, rel_tol=1e-6)
+
+
+def test_empty_label_sets_contribute_zero_not_nan():
+    log_probs = torch.log_softmax(torch.randn(4, 3), dim=1)
+    total, parts = gcn_loss(log_probs, torch.full((4,), 255), (2, 2), stencil_weights(torch.zeros((3, 2, 2))), LossWeights())
+    assert parts["fg"] == 0 and parts["bg"] == 0 and torch.isfinite(total)
+
+
+def test_gcn_shapes_init_and_dropout_only_in_training():
+    torch.manual_seed(0)
+    model = GCN(160, 16, 21, 0.3)
+    assert model.layer1.weight.abs().max() <= 1 / 4 and model.layer2.bias.abs().max() <= 1 / math.sqrt(21)
+    features = torch.randn(30, 160)
+    identity = lambda x: x  # noqa: E731
+    model.eval()
+    out = model(features, identity)
+    assert out.shape == (30, 21) and torch.allclose(out.exp().sum(dim=1), torch.ones(30))
+    assert torch.equal(out, model(features, identity))
+    model.train()
+    assert not torch.equal(model(features, identity), model(features, identity))

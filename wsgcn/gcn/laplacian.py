@@ -1,0 +1,52 @@
+"""The colour/position Laplacian of WSGCN's loss as a 5x5 stencil (``GCN/train.py::compute_lap_test``).
+
+Phi_ij = exp(-|c_i - c_j|^2 / colour_scale - |p_i - p_j|^2 / position_scale) for nodes
+within ``radius`` rows and columns of each other on the stride-4 grid (c in [0, 1]^3, p
+in grid units), 0 otherwise; L = D_Phi - Phi. The published code builds Phi densely in
+float64 with a Python loop; here it is one weight map per half-window offset.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def half_window(radius: int) -> list[tuple[int, int]]:
+    """Offsets (dy, dx) covering each unordered pair of the (2r+1)^2 window once."""
+    return [(0, dx) for dx in range(1, radius + 1)] + [
+        (dy, dx) for dy in range(1, radius + 1) for dx in range(-radius, radius + 1)
+    ]
+
+
+def _pair_slices(height: int, width: int, dy: int, dx: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Slices of the sources and destinations of offset (dy, dx) inside an (h, w) grid."""
+    source = (slice(0, height - dy), slice(max(0, -dx), width - max(0, dx)))
+    target = (slice(dy, height), slice(max(0, dx), width - max(0, -dx)))
+    return source, target
+
+
+def stencil_weights(
+    colours: torch.Tensor, radius: int = 2, colour_scale: float = 12.0, position_scale: float = 20.0
+) -> list[tuple[tuple[int, int], torch.Tensor]]:
+    """Phi for every half-window offset: colours (3, h, w) in [0, 1] -> [(offset, (h - dy, w - |dx|))]."""
+    _, height, width = colours.shape
+    weights = []
+    for dy, dx in half_window(radius):
+        if dy >= height or abs(dx) >= width:
+            continue
+        source, target = _pair_slices(height, width, dy, dx)
+        colour_sq = ((colours[:, source[0], source[1]] - colours[:, target[0], target[1]]) ** 2).sum(dim=0)
+        weights.append(((dy, dx), torch.exp(-colour_sq / colour_scale - (dy * dy + dx * dx) / position_scale)))
+    return weights
+
+
+def laplacian_quadratic(values: torch.Tensor, weights: list[tuple[tuple[int, int], torch.Tensor]]) -> torch.Tensor:
+    """trace(Q^T L Q) for node values Q given as (C, h, w): the sum over unordered pairs
+    of Phi_ij |Q_i - Q_j|^2. Differentiable in ``values``."""
+    _, height, width = values.shape
+    total = values.new_zeros(())
+    for (dy, dx), weight in weights:
+        source, target = _pair_slices(height, width, dy, dx)
+        difference = values[:, source[0], source[1]] - values[:, target[0], target[1]]
+        total = total + (weight * (difference**2).sum(dim=0)).sum()
+    return total

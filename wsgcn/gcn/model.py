@@ -1,0 +1,47 @@
+"""WSGCN's two-layer GCN (``GCN/models.py``, ``GCN/layers.py``, pygcn style).
+
+Layer l computes A_hat (X W_l) + b_l; H1 = ReLU(layer 1), dropout on H1 only, output
+log_softmax over all classes. ``propagate`` applies A_hat to an (N, C) matrix, so any
+graph representation (dense, low-rank, sparse) can drive the same model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Propagate = Callable[[torch.Tensor], torch.Tensor]
+
+
+class GraphConvolution(nn.Module):
+    """A_hat (X W) + b with pygcn's init U(-1/sqrt(out), 1/sqrt(out)) for W and b."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(out_features))
+        bound = 1.0 / math.sqrt(out_features)
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, features: torch.Tensor, propagate: Propagate) -> torch.Tensor:
+        return propagate(features @ self.weight) + self.bias
+
+
+class GCN(nn.Module):
+    """160 -> hidden -> classes; returns log-probabilities (N, classes)."""
+
+    def __init__(self, in_features: int = 160, hidden: int = 16, classes: int = 21, dropout: float = 0.3):
+        super().__init__()
+        self.layer1 = GraphConvolution(in_features, hidden)
+        self.layer2 = GraphConvolution(hidden, classes)
+        self.dropout = dropout
+
+    def forward(self, features: torch.Tensor, propagate: Propagate) -> torch.Tensor:
+        hidden = F.relu(self.layer1(features, propagate))
+        hidden = F.dropout(hidden, self.dropout, self.training)
+        return F.log_softmax(self.layer2(hidden, propagate), dim=1)
