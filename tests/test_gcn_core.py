@@ -7,9 +7,11 @@ import math
 import numpy as np
 import torch
 
+from wsgcn.crf import CrfParams
 from wsgcn.gcn.laplacian import laplacian_quadratic, stencil_weights
 from wsgcn.gcn.loss import LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN
+from wsgcn.gcn.partial_labels import PartialLabelParams, partial_labels
 
 
 def _dense_laplacian(colours: np.ndarray, radius: int = 2) -> np.ndarray:
@@ -68,3 +70,33 @@ def test_gcn_shapes_init_and_dropout_only_in_training():
     assert torch.equal(out, model(features, identity))
     model.train()
     assert not torch.equal(model(features, identity), model(features, identity))
+
+
+PARTIAL_CRF = CrfParams(gaussian_sxy=4, gaussian_compat=3, bilateral_sxy=20, bilateral_srgb=3, bilateral_compat=10, iterations=10)
+
+
+def _blob_case() -> tuple[np.ndarray, np.ndarray]:
+    rgb = np.full((30, 30, 3), 90, np.uint8)
+    rgb[10:20, 10:20] = (230, 20, 20)
+    yy, xx = np.mgrid[:30, :30]
+    cam = np.exp(-((yy - 14.5) ** 2 + (xx - 14.5) ** 2) / 40.0)[None].astype(np.float32)
+    return rgb, cam
+
+
+def test_partial_labels_keep_a_confident_core_and_far_background():
+    rgb, cam = _blob_case()
+    label = partial_labels(rgb, cam, np.array([4]), PartialLabelParams(), PARTIAL_CRF)
+    assert label.dtype == np.uint8 and set(np.unique(label)) == {0, 5, 255}
+    assert (label[13:17, 13:17] == 5).all()  # the CAM peak: top 30 % of the class's values
+    assert (label[:3, :3] == 0).all()  # max CAM ~ 0: bg^32 ~ 1 > 0.8
+    core = cam[0] > np.sort(cam[0][cam[0] > 0.1])[int(np.floor((cam[0] > 0.1).sum() * 0.7))]
+    assert not (label[~core] == 5).any()  # no class pixel outside the confident core
+
+
+def test_partial_labels_defined_where_the_published_code_fails():
+    rgb, cam = _blob_case()
+    weak = np.concatenate([cam, np.full_like(cam, 0.05)])  # second class never exceeds 0.1
+    label = partial_labels(rgb, weak, np.array([4, 7]), PartialLabelParams(), PARTIAL_CRF)
+    assert not (label == 8).any()
+    empty = partial_labels(rgb, np.zeros((0, 30, 30), np.float32), np.zeros(0, int), PartialLabelParams(), PARTIAL_CRF)
+    assert (empty == 0).all()

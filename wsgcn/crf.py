@@ -53,16 +53,20 @@ def crf_from_labels(rgb: np.ndarray, labels: np.ndarray, n_labels: int, gt_prob:
     return _inference(rgb, unary, n_labels, params).argmax(axis=0)
 
 
-def crf_from_scores(rgb: np.ndarray, scores: np.ndarray, params: CrfParams, softmax_quirk: bool) -> np.ndarray:
-    """WSGCN ``CRF.py``: planes (L, H, W) of non-negative scores -> CRF marginals (L, H, W).
+def crf_from_scores(
+    rgb: np.ndarray, scores: np.ndarray, params: CrfParams, softmax_quirk: bool = False, normalise: bool = True
+) -> np.ndarray:
+    """Planes (L, H, W) of non-negative scores -> CRF marginals (L, H, W); unary -log(score).
 
-    With ``softmax_quirk`` the planes go through a softmax first, as published (a softmax
-    of probabilities, which flattens the unary); otherwise they are normalised to sum 1.
+    WSGCN ``CRF.py`` uses ``softmax_quirk``: a softmax of the planes first (a softmax of
+    probabilities, which flattens the unary). PSA's ``crf_inference`` (WSGCN's partial
+    labels) passes the raw scores: ``normalise=False``.
     """
     planes = scores.astype(np.float64)
     if softmax_quirk:
         planes = np.exp(planes - planes.max(axis=0, keepdims=True))
-    planes = planes / np.maximum(planes.sum(axis=0, keepdims=True), 1e-12)
+    if softmax_quirk or normalise:
+        planes = planes / np.maximum(planes.sum(axis=0, keepdims=True), 1e-12)
     n_labels = planes.shape[0]
     if n_labels == 1:
         return np.ones(planes.shape, np.float32)

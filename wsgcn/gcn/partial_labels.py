@@ -1,0 +1,89 @@
+"""WSGCN's partial pseudo labels at stride 4 (``GCN/make_dataset.py::gen_partial_label_with_ratio``).
+
+PSA-style construction on the stride-4 CAMs and the LANCZOS-downsampled image:
+
+1. bg^a = (1 - max_c cam)^a; ``la`` / ``ha``: dCRF of [bg^4, cams] and [bg^32, cams].
+2. label = argmax(la); 255 where that is background; 0 where argmax(ha) is background.
+3. Confident region (union): for each class c in argmax(la), the CAM values of the
+   pixels whose raw argmax (over [bg^32, cams]) is c and that exceed 0.1, above the
+   (1 - ratio) quantile (the top 30 %); for background, bg^32 > 0.8 where the raw
+   argmax is background.
+4. score = [ha background, la classes]: 255 where max(score) < 0.8 or outside the
+   confident region; keep a label only where argmax(score) agrees with it.
+
+Defined where the published code fails: a class with no CAM value above 0.1 (IndexError
+there) has no confident pixels; an image without keys is all confident background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from wsgcn.crf import CrfParams, crf_from_scores
+from wsgcn.data.classes import IGNORE_LABEL
+
+
+@dataclass(frozen=True)
+class PartialLabelParams:
+    """Config ``gcn.partial_labels`` (published values as defaults)."""
+
+    low_alpha: float = 4.0
+    high_alpha: float = 32.0
+    min_cam: float = 0.1
+    confident_ratio: float = 0.3
+    background_confidence: float = 0.8
+    min_score: float = 0.8
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PartialLabelParams:
+        return cls(**{name: config[name] for name in cls.__dataclass_fields__ if name in config})
+
+
+def _top_fraction(values: np.ndarray, min_value: float, ratio: float) -> float | None:
+    """The published threshold: sorted values > min_value, the one at floor(n (1 - ratio))."""
+    kept = np.sort(values[values > min_value])
+    if kept.size == 0:
+        return None
+    return float(kept[int(np.floor(kept.size * (1 - ratio)))])
+
+
+def partial_labels(
+    small_rgb: np.ndarray, cam: np.ndarray, keys: np.ndarray, params: PartialLabelParams, crf: CrfParams
+) -> np.ndarray:
+    """Partial label map (h, w) uint8: 0 background, key + 1 class, 255 unlabelled.
+
+    ``small_rgb`` (h, w, 3) is the image resized to the CAM grid, ``cam`` (K, h, w) the
+    stride-4 CAMs of the classes ``keys`` (K,).
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    lookup = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    peak = cam.max(axis=0) if len(keys) else np.zeros(small_rgb.shape[:2], np.float32)
+    raw = np.concatenate([(1 - peak)[None] ** params.high_alpha, cam]).astype(np.float64)
+    raw_argmax = raw.argmax(axis=0)
+    low = crf_from_scores(small_rgb, np.concatenate([(1 - peak)[None] ** params.low_alpha, cam]), crf, normalise=False)
+    high = crf_from_scores(small_rgb, raw, crf, normalise=False)
+
+    label = low.argmax(axis=0)
+    label = np.where(label == 0, IGNORE_LABEL, label)
+    label[high.argmax(axis=0) == 0] = 0
+
+    confident = np.zeros(label.shape, bool)
+    for index in np.unique(low.argmax(axis=0)):
+        if index == 0:
+            confident |= (raw_argmax == 0) & (raw[0] > params.background_confidence)
+            continue
+        values = np.where(raw_argmax == index, raw[index], 0.0)
+        threshold = _top_fraction(values, params.min_cam, params.confident_ratio)
+        if threshold is not None:
+            confident |= values > threshold
+
+    score = np.concatenate([high[:1], low[1:]])
+    label[(score.max(axis=0) < params.min_score) | ~confident] = IGNORE_LABEL
+    label[(label != IGNORE_LABEL) & (score.argmax(axis=0) != label)] = IGNORE_LABEL
+    out = np.full(label.shape, IGNORE_LABEL, np.uint8)
+    labelled = label != IGNORE_LABEL
+    out[labelled] = lookup[label[labelled]]
+    return out
