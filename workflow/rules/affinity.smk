@@ -1,10 +1,12 @@
 # Stage 1 affinity: IR labels -> IRNet -> boundary maps -> random walk (+ dCRF) -> tables.
 
 
+# Per-image stages after the CAM read the shard's CAM manifest, which is rewritten whenever
+# the shard's ids or images change, so they do not list the images again (fewer inputs
+# keep the 10,582-image DAG fast); the per-image keys still include each image's digest.
 rule ir_label:
     input:
-        cams=rules.cam.output.manifest,
-        images=shard_images,
+        cams=f"{CAM_DIR}/shards/{{shard}}.json",
         code=AFFINITY_CODE,
     output:
         manifest=f"{IR_LABEL_DIR}/shards/{{shard}}.json",
@@ -32,7 +34,7 @@ rule ir_label:
 rule train_irn:
     input:
         ir_labels=ancient(shard_manifests(IR_LABEL_DIR)),
-        cam_model=rules.train_cam.output.model,
+        cam_model=f"{TRAIN_CAM_DIR}/model.pt",
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
         code=sorted(set(AFFINITY_CODE) | set(CAM_CODE)),
@@ -57,14 +59,12 @@ rule train_irn:
         " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
 
 
-# shard_list: the shard's CAM manifest, i.e. its id list. Snakemake's params trigger did
-# not rerun this rule when an id joined the shard (measured with 9.x), an updated input
-# does; images already computed are reused through their per-image keys.
+# shard_list: the shard's CAM manifest (see ir_label). Snakemake's params trigger did not
+# rerun this rule when an id joined the shard (measured with 9.x); an updated input does.
 rule boundary:
     input:
-        model=rules.train_irn.output.model,
-        shard_list=rules.cam.output.manifest,
-        images=shard_images,
+        model=f"{TRAIN_IRN_DIR}/model.pt",
+        shard_list=f"{CAM_DIR}/shards/{{shard}}.json",
         code=AFFINITY_CODE,
     output:
         manifest=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
@@ -88,9 +88,8 @@ rule boundary:
 
 rule random_walk:
     input:
-        cams=rules.cam.output.manifest,
-        boundaries=rules.boundary.output.manifest,
-        images=shard_images,
+        cams=f"{CAM_DIR}/shards/{{shard}}.json",
+        boundaries=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
         code=AFFINITY_CODE,
     output:
         rw=f"{RW_DIR}/shards/{{shard}}.json",

@@ -29,7 +29,7 @@ rule train_cam:
 
 rule cam:
     input:
-        model=rules.train_cam.output.model,
+        model=f"{TRAIN_CAM_DIR}/model.pt",
         images=shard_images,
         labels=shard_labels,
         code=CAM_CODE,
