@@ -100,3 +100,29 @@ def test_partial_labels_defined_where_the_published_code_fails():
     assert not (label == 8).any()
     empty = partial_labels(rgb, np.zeros((0, 30, 30), np.float32), np.zeros(0, int), PartialLabelParams(), PARTIAL_CRF)
     assert (empty == 0).all()
+
+
+def test_dense_graph_matches_the_published_construction():
+    from test_random_walk import RADIUS5, _naive_path_max
+
+    from wsgcn.gcn.graph import dense_normalised_graph
+
+    rng = np.random.default_rng(3)
+    b = rng.random((6, 7)) ** 3
+    h, w = b.shape
+    a = np.eye(h * w)
+    for p in range(h * w):
+        py, px = divmod(p, w)
+        for dy, dx in RADIUS5:
+            if 0 <= py + dy < h and 0 <= px + dx < w:
+                q = (py + dy) * w + px + dx
+                a[p, q] = a[q, p] = 1 - _naive_path_max(b, (py, px), (dy, dx))
+    s = a**10
+    t = s / s.sum(axis=0, keepdims=True)
+    for _ in range(8):
+        t = t @ t
+    expected = np.maximum(t, t.T) + np.eye(h * w)
+    expected /= expected.sum(axis=1, keepdims=True)
+    graph = dense_normalised_graph(torch.from_numpy(b)).numpy()
+    np.testing.assert_allclose(graph, expected, atol=1e-10)
+    np.testing.assert_allclose(graph.sum(axis=1), 1.0)
