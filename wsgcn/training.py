@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -22,36 +22,44 @@ from torch import nn
 from wsgcn.checkpoint import load_checkpoint, save_checkpoint
 from wsgcn.errors import ConfigError
 from wsgcn.io.atomic import atomic_path, write_text_atomic
-from wsgcn.optim import set_poly_lr
+from wsgcn.optim import make_poly_sgd, set_poly_lr
+from wsgcn.params import params_from_config
 from wsgcn.runtime import derived_seed
 
 log = logging.getLogger(__name__)
 
-ParamsT = TypeVar("ParamsT")
-
-
-def params_from_config(cls: type[ParamsT], config: Mapping[str, Any], section: str) -> ParamsT:
-    """A hyperparameter dataclass from a config section; lists become tuples where the
-    field's default is a tuple; an unknown key is a :class:`ConfigError` naming ``section``."""
-    known = {field.name: field for field in fields(cls)}  # type: ignore[arg-type]
-    unknown = set(config) - set(known)
-    if unknown:
-        raise ConfigError(f"{section}: unknown keys {sorted(unknown)}")
-    values = {
-        name: tuple(value) if isinstance(known[name].default, tuple) else value for name, value in config.items()
-    }
-    return cls(**values)
-
-
 @dataclass(frozen=True)
-class Schedule:
-    """How many steps, in which order, and how often to checkpoint."""
+class TrainParams:
+    """What every trained network shares: schedule, poly SGD, seed, checkpoints.
 
-    epochs: int
-    batch_size: int
-    seed: int
-    poly_power: float
-    checkpoint_every: int
+    Subclasses add their own fields and name their config section in ``section``.
+    """
+
+    section: ClassVar[str] = "train"
+
+    epochs: int = 5
+    batch_size: int = 16
+    lr: float = 0.1
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    published_momentum_quirk: bool = True
+    poly_power: float = 0.9
+    crop_size: int = 512
+    seed: int = 0
+    checkpoint_every: int = 100
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return params_from_config(cls, config, cls.section)
+
+    def poly_sgd(self, groups: Sequence[tuple[list[nn.Parameter], float]]) -> torch.optim.SGD:
+        """SGD over (parameters, lr multiplier) groups, base lr ``lr``."""
+        return make_poly_sgd(
+            [(parameters, self.lr * multiplier) for parameters, multiplier in groups],
+            self.weight_decay,
+            self.momentum,
+            self.published_momentum_quirk,
+        )
 
 
 def steps_per_epoch(num_images: int, batch_size: int) -> int:
@@ -68,23 +76,22 @@ def run_training(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     ids: Sequence[str],
-    schedule: Schedule,
+    params: TrainParams,
     batch_loss: Callable[[list[str], int], torch.Tensor],
     model_path: str | Path,
     checkpoint_path: str | Path,
     history_path: str | Path,
     run_key: str,
-    config_section: str,
 ) -> None:
     """Train ``model`` with ``batch_loss(batch_ids, epoch)`` and save its state dict.
 
-    ``history_path`` gets a CSV of step, epoch, lr factor and loss. ``config_section``
-    names the config keys in error messages (e.g. ``cam.train``).
+    ``history_path`` gets a CSV of step, epoch, lr factor and loss; error messages name
+    the keys of ``params.section``.
     """
-    per_epoch = steps_per_epoch(len(ids), schedule.batch_size)
+    per_epoch = steps_per_epoch(len(ids), params.batch_size)
     if per_epoch == 0:
-        raise ConfigError(f"{config_section}.batch_size: {schedule.batch_size} exceeds the {len(ids)} training images")
-    max_step = per_epoch * schedule.epochs
+        raise ConfigError(f"{params.section}.batch_size: {params.batch_size} exceeds the {len(ids)} training images")
+    max_step = per_epoch * params.epochs
     step, history = 0, ["step,epoch,lr_factor,loss"]
     checkpoint = load_checkpoint(checkpoint_path)
     if checkpoint is not None and checkpoint.get("run_key") == run_key:
@@ -100,12 +107,12 @@ def run_training(
     first = step
     while step < max_step:
         epoch, index = divmod(step, per_epoch)
-        order = epoch_order(len(ids), schedule.seed, epoch)
-        batch_ids = [ids[i] for i in order[index * schedule.batch_size : (index + 1) * schedule.batch_size]]
-        factor = set_poly_lr(optimizer, step, max_step, schedule.poly_power)
+        order = epoch_order(len(ids), params.seed, epoch)
+        batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
+        factor = set_poly_lr(optimizer, step, max_step, params.poly_power)
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {config_section}.lr")
+            raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -114,7 +121,7 @@ def run_training(
         if step % 10 == 0 or step == max_step:
             rate = (time.perf_counter() - started) / (step - first)
             log.info("step %d/%d epoch %d loss %.4f lr x%.4f (%.2f s/step)", step, max_step, epoch, loss.item(), factor, rate)
-        if step % schedule.checkpoint_every == 0 or step % per_epoch == 0:
+        if step % params.checkpoint_every == 0 or step % per_epoch == 0:
             state = {"run_key": run_key, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict()}
             save_checkpoint(checkpoint_path, {**state, "history": history})
     with atomic_path(model_path) as tmp:

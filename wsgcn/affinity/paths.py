@@ -53,6 +53,15 @@ def training_window(height: int, width: int, radius: int) -> tuple[int, int, int
     return rows, margin, columns
 
 
+def path_max(
+    boundary: torch.Tensor, direction: tuple[int, int], top: int, left: int, rows: int, columns: int
+) -> torch.Tensor:
+    """max(B) along the path of ``direction`` for the sources in the window
+    [top : top + rows, left : left + columns] of ``boundary`` (..., H, W)."""
+    cells = [boundary[..., top + y : top + y + rows, left + x : left + x + columns] for y, x in path_cells(direction)]
+    return torch.stack(cells).amax(dim=0)
+
+
 def path_affinities(boundary: torch.Tensor, radius: int) -> torch.Tensor:
     """Affinities of IRNet's training pairs: boundary (..., H, W) -> (..., D, rows, columns).
 
@@ -60,12 +69,7 @@ def path_affinities(boundary: torch.Tensor, radius: int) -> torch.Tensor:
     d (the order of :func:`path_directions`). Differentiable in ``boundary``.
     """
     rows, first, columns = training_window(boundary.shape[-2], boundary.shape[-1], radius)
-    maxima = []
-    for direction in path_directions(radius):
-        cells = [
-            boundary[..., y : y + rows, first + x : first + x + columns] for y, x in path_cells(direction)
-        ]
-        maxima.append(torch.stack(cells).amax(dim=0))
+    maxima = [path_max(boundary, direction, 0, first, rows, columns) for direction in path_directions(radius)]
     return 1.0 - torch.stack(maxima, dim=-3)
 
 

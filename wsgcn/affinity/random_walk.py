@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wsgcn.affinity.paths import path_cells, path_directions
+from wsgcn.affinity.paths import path_directions, path_max
 
 
 def neighbour_affinities(boundary: torch.Tensor, radius: int) -> list[tuple[tuple[int, int], torch.Tensor]]:
@@ -31,9 +31,7 @@ def neighbour_affinities(boundary: torch.Tensor, radius: int) -> list[tuple[tupl
         rows, columns = height - dy, width - abs(dx)
         if rows <= 0 or columns <= 0:
             continue
-        left = max(0, -dx)
-        cells = [boundary[y : y + rows, left + x : left + x + columns] for y, x in path_cells((dy, dx))]
-        result.append(((dy, dx), 1.0 - torch.stack(cells).amax(dim=0)))
+        result.append(((dy, dx), 1.0 - path_max(boundary, (dy, dx), 0, max(0, -dx), rows, columns)))
     return result
 
 

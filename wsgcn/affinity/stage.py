@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 Spec = Mapping[str, Any]
 
 
-
 def label_path(folder: str | Path, image_id: str) -> Path:
     """Where a per-image label PNG lives inside a stage's results folder."""
     return Path(folder) / "images" / f"{image_id}.png"
@@ -70,6 +69,7 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
     """IR label PNG of every image in ``ids`` from its high-res CAM (IRNet ``cam_to_ir_label``)."""
     dataset = dataset_from_config(spec["dataset"])
     params = spec["ir_label"]
+    crf = CrfParams.from_config(params["crf"])
     stage_key = text_digest(canonical_json(params), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
@@ -79,7 +79,6 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
     def compute(image_id: str, path: Path, key: str) -> None:
         keys, arrays = _read_cam(cam_dir, image_id)
         rgb = load_rgb(dataset.image_path(image_id))
-        crf = CrfParams.from_config(params["crf"])
         label = ir_label(rgb, arrays["high_res"], keys, params["fg_threshold"], params["bg_threshold"], params["crf"]["gt_prob"], crf)
         write_label_png(path, label, key)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -25,34 +25,27 @@ from wsgcn.errors import ConfigError
 from wsgcn.io.label_png import read_label_png
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.irnet import IRNet
-from wsgcn.optim import make_poly_sgd
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import Schedule, params_from_config, run_training
+from wsgcn.training import TrainParams, run_training
 
 EPSILON = 1e-5
 
 
 @dataclass(frozen=True)
-class IrnTrainParams:
+class IrnTrainParams(TrainParams):
     """Hyperparameters of IRNet training (config ``irn.train``)."""
+
+    section: ClassVar[str] = "irn.train"
 
     epochs: int = 3
     batch_size: int = 32
-    lr: float = 0.1
     displacement_lr_mult: float = 10.0
-    weight_decay: float = 1e-4
-    momentum: float = 0.9
-    published_momentum_quirk: bool = True
-    poly_power: float = 0.9
-    crop_size: int = 512
     scale_range: tuple[float, float] = (0.5, 1.5)
     radius: int = 10
-    seed: int = 0
-    checkpoint_every: int = 100
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IrnTrainParams:
-        params = params_from_config(cls, config, "irn.train")
+        params = super().from_config(config)
         if params.crop_size % 4 or params.crop_size // 4 <= 2 * (params.radius - 1):
             raise ConfigError(
                 f"irn.train.crop_size: {params.crop_size} must be a multiple of 4 larger than 8 * (radius - 1)"
@@ -148,12 +141,7 @@ def train_irn(
     seed_all(params.seed)
     model = IRNet(backbone, backbone_weights).to(device)
     edge_params, displacement_params = model.head_parameters()
-    optimizer = make_poly_sgd(
-        [(edge_params, params.lr), (displacement_params, params.lr * params.displacement_lr_mult)],
-        params.weight_decay,
-        params.momentum,
-        params.published_momentum_quirk,
-    )
+    optimizer = params.poly_sgd([(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)])
     fill = tuple(255.0 * m for m in backbone_spec(backbone).mean)
 
     def batch_loss(batch_ids: list[str], epoch: int) -> torch.Tensor:
@@ -169,7 +157,4 @@ def train_irn(
         loss, _ = irn_loss(edge_logits, displacement, torch.from_numpy(np.stack(labels)).to(device), params.radius)
         return loss
 
-    schedule = Schedule(params.epochs, params.batch_size, params.seed, params.poly_power, params.checkpoint_every)
-    run_training(
-        model, optimizer, ids, schedule, batch_loss, model_path, checkpoint_path, history_path, run_key, "irn.train"
-    )
+    run_training(model, optimizer, ids, params, batch_loss, model_path, checkpoint_path, history_path, run_key)

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from wsgcn.data.dataset import Dataset
-from wsgcn.data.images import load_mask
-from wsgcn.errors import InputError
 from wsgcn.evaluation.confusion import confusion_matrix
+from wsgcn.evaluation.label_maps import load_truth
 from wsgcn.io.h5store import read_arrays
 
 
@@ -33,10 +32,6 @@ def evaluate_cams(
     for image_id in ids:
         arrays, _ = read_arrays(cam_path(image_id), ("high_res", "keys"))
         prediction = cam_to_label(arrays["high_res"], arrays["keys"].tolist(), threshold)
-        truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
-        if truth.shape != prediction.shape:
-            raise InputError(
-                f"{dataset.mask_path(image_id)}: mask size {truth.shape} differs from the image size {prediction.shape}"
-            )
+        truth = load_truth(dataset, image_id, prediction.shape)
         total += confusion_matrix(prediction, truth, dataset.num_classes)
     return total

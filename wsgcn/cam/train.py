@@ -8,10 +8,10 @@ resumes from the last one and gives the same final weights as an uninterrupted r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -24,31 +24,18 @@ from wsgcn.data.labels import multi_hot
 from wsgcn.errors import InputError
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.cam_net import CamNet
-from wsgcn.optim import make_poly_sgd
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import Schedule, params_from_config, run_training
+from wsgcn.training import TrainParams, run_training
 
 
 @dataclass(frozen=True)
-class CamTrainParams:
+class CamTrainParams(TrainParams):
     """Hyperparameters of CAM training (config ``cam.train``)."""
 
-    epochs: int = 5
-    batch_size: int = 16
-    lr: float = 0.1
-    classifier_lr_mult: float = 10.0
-    weight_decay: float = 1e-4
-    momentum: float = 0.9
-    published_momentum_quirk: bool = True
-    poly_power: float = 0.9
-    crop_size: int = 512
-    resize_long: tuple[int, int] = (320, 640)
-    seed: int = 0
-    checkpoint_every: int = 100
+    section: ClassVar[str] = "cam.train"
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> CamTrainParams:
-        return params_from_config(cls, config, "cam.train")
+    classifier_lr_mult: float = 10.0
+    resize_long: tuple[int, int] = (320, 640)
 
 
 def _load_batch(
@@ -86,12 +73,7 @@ def train_cam(
     seed_all(params.seed)
     model = CamNet(backbone, len(dataset.class_names), backbone_weights).to(device)
     backbone_params, classifier_params = model.parameter_groups()
-    optimizer = make_poly_sgd(
-        [(backbone_params, params.lr), (classifier_params, params.lr * params.classifier_lr_mult)],
-        params.weight_decay,
-        params.momentum,
-        params.published_momentum_quirk,
-    )
+    optimizer = params.poly_sgd([(backbone_params, 1.0), (classifier_params, params.classifier_lr_mult)])
     fill = tuple(255.0 * m for m in backbone_spec(backbone).mean)
 
     def batch_loss(batch_ids: list[str], epoch: int) -> torch.Tensor:
@@ -99,7 +81,4 @@ def train_cam(
         targets = torch.from_numpy(np.stack([labels[i] for i in batch_ids])).to(device)
         return F.multilabel_soft_margin_loss(model(images), targets)
 
-    schedule = Schedule(params.epochs, params.batch_size, params.seed, params.poly_power, params.checkpoint_every)
-    run_training(
-        model, optimizer, ids, schedule, batch_loss, model_path, checkpoint_path, history_path, run_key, "cam.train"
-    )
+    run_training(model, optimizer, ids, params, batch_loss, model_path, checkpoint_path, history_path, run_key)

@@ -15,6 +15,16 @@ from wsgcn.evaluation.confusion import confusion_matrix
 from wsgcn.io.label_png import read_label_png
 
 
+def load_truth(dataset: Dataset, image_id: str, prediction_shape: tuple[int, ...]) -> np.ndarray:
+    """The ground-truth mask of ``image_id``; an error naming it if its size differs from the prediction's."""
+    truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
+    if truth.shape != prediction_shape:
+        raise InputError(
+            f"{dataset.mask_path(image_id)}: mask size {truth.shape} differs from the image size {prediction_shape}"
+        )
+    return truth
+
+
 def evaluate_label_maps(
     dataset: Dataset, ids: Sequence[str], label_path: Callable[[str], Path], partial: bool = False
 ) -> tuple[np.ndarray, float]:
@@ -27,9 +37,7 @@ def evaluate_label_maps(
     labelled = valid = 0
     for image_id in ids:
         prediction = read_label_png(label_path(image_id))
-        truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
-        if truth.shape != prediction.shape:
-            raise InputError(f"{label_path(image_id)}: size {prediction.shape} differs from its mask's {truth.shape}")
+        truth = load_truth(dataset, image_id, prediction.shape)
         total += confusion_matrix(prediction, truth, dataset.num_classes, skip_unlabelled=partial)
         in_truth = truth < dataset.num_classes
         valid += int(in_truth.sum())

@@ -24,6 +24,7 @@ import numpy as np
 
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.classes import IGNORE_LABEL
+from wsgcn.params import params_from_config
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class PartialLabelParams:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PartialLabelParams:
-        return cls(**{name: config[name] for name in cls.__dataclass_fields__ if name in config})
+        return params_from_config(cls, config, "gcn.partial_labels")
 
 
 def _top_fraction(values: np.ndarray, min_value: float, ratio: float) -> float | None:
