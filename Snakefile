@@ -21,6 +21,9 @@ TABLES = {
     "IR labels": f"{IR_LABEL_DIR}/eval/miou.md",
     "RW": f"{RW_DIR}/eval/miou.md",
     "RW + CRF": f"{RW_CRF_DIR}/eval/miou.md",
+    "partial labels": f"{PARTIAL_DIR}/eval/miou.md",
+    "GCN": f"{GCN_DIR}/eval/miou.md",
+    "GCN + CRF": f"{GCN_CRF_DIR}/eval/miou.md",
 }
 
 
@@ -34,6 +37,7 @@ rule all:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cam.smk"
 include: "workflow/rules/affinity.smk"
+include: "workflow/rules/gcn.smk"
 
 
 onsuccess:

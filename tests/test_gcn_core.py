@@ -72,6 +72,18 @@ def test_gcn_shapes_init_and_dropout_only_in_training():
     assert not torch.equal(model(features, identity), model(features, identity))
 
 
+def test_gcn_on_precomputed_a_hat_v_is_the_published_two_layer_product():
+    torch.manual_seed(1)
+    model = GCN(160, 16, 21, 0.3).eval()
+    graph = torch.rand(30, 30, dtype=torch.float64)
+    graph /= graph.sum(dim=1, keepdim=True)
+    features = torch.randn(30, 160, dtype=torch.float64)
+    model.double()
+    hidden = torch.relu(graph @ (features @ model.layer1.weight) + model.layer1.bias)
+    published = torch.log_softmax(graph @ (hidden @ model.layer2.weight) + model.layer2.bias, dim=1)
+    assert torch.allclose(model(graph @ features, lambda x: graph @ x), published, atol=1e-12)
+
+
 PARTIAL_CRF = CrfParams(gaussian_sxy=4, gaussian_compat=3, bilateral_sxy=20, bilateral_srgb=3, bilateral_compat=10, iterations=10)
 
 

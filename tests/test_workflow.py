@@ -47,7 +47,7 @@ def write_config(workdir: Path, config: dict, name: str = "test.yaml") -> str:
     return str(path)
 
 
-def test_demo_runs_end_to_end_to_the_random_walk_tables(tmp_path: Path):
+def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     config_path = write_config(tmp_path, tiny_cam_config())
     result = run_snakemake(tmp_path, "--cores", "2", "--configfile", config_path)
     tables = list(tmp_path.glob("results/demo/cam/*/eval/cam_miou.csv"))
@@ -62,7 +62,7 @@ def test_demo_runs_end_to_end_to_the_random_walk_tables(tmp_path: Path):
     arrays, attrs = read_arrays(files[0])
     assert arrays["high_res"].dtype == np.float16 and arrays["high_res"].shape[1:] == (attrs["height"], attrs["width"])
     assert yaml.safe_load((cam_dir / "params.yaml").read_text())["stage"] == "cam"
-    for stage in ("ir_label", "rw", "rw_crf"):
+    for stage in ("ir_label", "rw", "rw_crf", "partial", "gcn", "gcn_crf"):
         (table_path,) = tmp_path.glob(f"results/demo/{stage}/*/eval/miou.csv")
         assert pd.read_csv(table_path)["class"].iloc[-1] == "mIoU"
         labels = sorted(table_path.parents[1].glob("images/*.png"))
@@ -72,6 +72,8 @@ def test_demo_runs_end_to_end_to_the_random_walk_tables(tmp_path: Path):
     arrays, attrs = read_arrays(boundary)
     grid = (-(-int(attrs["height"]) // 4), -(-int(attrs["width"]) // 4))
     assert arrays["boundary"].shape == grid and arrays["features"].shape == (160, *grid)
+    (log_probs,) = tmp_path.glob("results/demo/gcn/*/images/demo_0000.h5")
+    assert read_arrays(log_probs)[0]["log_probs"].shape == (5, *grid)
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
 
 
@@ -108,7 +110,8 @@ def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
 
 
 ONE_SHARD_RERUN = {
-    "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "eval_cam": 1, "eval_labels": 3, "all": 1
+    "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
+    "eval_labels": 6, "all": 1,
 }
 
 
@@ -120,11 +123,12 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
     for log in workdir.glob("logs/tiny/*/*/*.log"):
         log.unlink()
     run_snakemake(workdir, "--cores", "2", "--configfile", base)
-    for stage in ("ir_label", "boundary"):
+    for stage in ("ir_label", "boundary", "partial_labels"):
         (summary,) = _shard_log_summaries(workdir, stage)
         assert summary.startswith("1 computed,")
-    walks = _shard_log_summaries(workdir, "random_walk")
-    assert len(walks) == 2 and all(s.startswith("1 computed,") for s in walks)  # RW, then RW + CRF
+    for stage in ("random_walk", "gcn"):  # the labels, then their CRF
+        summaries = _shard_log_summaries(workdir, stage)
+        assert len(summaries) == 2 and all(s.startswith("1 computed,") for s in summaries)
     summaries = _shard_log_summaries(workdir)
     assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
     return summaries[0]
@@ -135,6 +139,14 @@ def test_changing_the_evaluation_threshold_reruns_only_eval_cam(voc_workdir: Pat
     config["cam"]["eval"]["threshold"] = 0.3
     path = write_config(voc_workdir, config, "threshold.yaml")
     assert job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout) == {"eval_cam": 1, "all": 1}
+
+
+def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
+    config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
+    config.setdefault("gcn", {}).setdefault("train", {})["laplacian_weight"] = 0.0
+    path = write_config(voc_workdir, config, "gcn.yaml")
+    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
+    assert counts == {"gcn": 4, "eval_labels": 2, "stage_params": 2, "all": 1}
 
 
 def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):

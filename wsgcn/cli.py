@@ -93,6 +93,22 @@ def _random_walk(args: argparse.Namespace) -> None:
     )
 
 
+def _partial_labels(args: argparse.Namespace) -> None:
+    from wsgcn.gcn.stage import partial_label_shard
+
+    partial_label_shard(json.loads(args.spec), args.ids, args.cam_dir, args.out_dir, args.manifest)
+
+
+def _gcn(args: argparse.Namespace) -> None:
+    from wsgcn.gcn.stage import gcn_shard
+
+    _threads(args.threads)
+    gcn_shard(
+        json.loads(args.spec), args.ids, args.cam_dir, args.boundary_dir, args.partial_dir, args.gcn_dir,
+        args.gcn_crf_dir, args.gcn_manifest, args.gcn_crf_manifest, args.device,
+    )
+
+
 def _eval_labels(args: argparse.Namespace) -> None:
     from wsgcn.affinity.stage import evaluate_labels
 
@@ -192,6 +208,28 @@ def build_parser() -> argparse.ArgumentParser:
     walk.add_argument("--threads", type=int, default=1)
     walk.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     walk.set_defaults(run=_random_walk)
+
+    partial = steps.add_parser("partial-labels", help="WSGCN partial labels of one shard")
+    partial.add_argument("--spec", required=True)
+    partial.add_argument("--ids", required=True, type=_ids_argument)
+    partial.add_argument("--cam-dir", required=True)
+    partial.add_argument("--out-dir", required=True)
+    partial.add_argument("--manifest", required=True)
+    partial.set_defaults(run=_partial_labels)
+
+    gcn = steps.add_parser("gcn", help="per-image GCN labels (and their dCRF) of one shard")
+    gcn.add_argument("--spec", required=True)
+    gcn.add_argument("--ids", required=True, type=_ids_argument)
+    gcn.add_argument("--cam-dir", required=True)
+    gcn.add_argument("--boundary-dir", required=True)
+    gcn.add_argument("--partial-dir", required=True)
+    gcn.add_argument("--gcn-dir", required=True)
+    gcn.add_argument("--gcn-crf-dir", required=True)
+    gcn.add_argument("--gcn-manifest", required=True)
+    gcn.add_argument("--gcn-crf-manifest", required=True)
+    gcn.add_argument("--threads", type=int, default=1)
+    gcn.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    gcn.set_defaults(run=_gcn)
 
     labels = steps.add_parser("eval-labels", help="evaluate a folder of label PNGs")
     labels.add_argument("--spec", required=True)

@@ -39,7 +39,7 @@ def _inference(rgb: np.ndarray, unary: np.ndarray, n_labels: int, params: CrfPar
     crf.addPairwiseBilateral(
         sxy=params.bilateral_sxy,
         srgb=params.bilateral_srgb,
-        rgbim=np.ascontiguousarray(rgb, dtype=np.uint8),
+        rgbim=np.require(rgb, np.uint8, ["C", "W"]),  # pydensecrf needs a writeable buffer
         compat=params.bilateral_compat,
     )
     return np.asarray(crf.inference(params.iterations), dtype=np.float32).reshape(n_labels, height, width)

@@ -133,7 +133,7 @@ rule eval_labels:
         stage="|".join(LABEL_STAGES),
         digest="[0-9a-f]{10}",
     params:
-        spec=AFFINITY_SPEC,
+        spec=EVAL_SPEC,
         folder=lambda wc: _label_stage(wc)[0],
         name=lambda wc: _label_stage(wc)[1],
         partial=lambda wc: "--partial" if _label_stage(wc)[2] else "",

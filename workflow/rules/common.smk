@@ -100,11 +100,31 @@ AFFINITY_SPEC = canonical_json(
 )
 AFFINITY_CODE = [str(p) for p in module_sources("wsgcn.affinity.stage")]
 
+EVAL_SPEC = canonical_json({"dataset": DATASET_SPEC})
+
+GCN = config["gcn"]
+GRAPH_WALK = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
+PARTIAL_DIR, PARTIAL_HASH = _stage("partial", {"partial_labels": GCN["partial_labels"]}, CAM_HASH)
+GCN_DIR, GCN_HASH = _stage(
+    "gcn", {"graph": GCN["graph"], "train": GCN["train"], "walk": GRAPH_WALK}, text_digest(PARTIAL_HASH, BOUNDARY_HASH)
+)
+GCN_CRF_DIR, GCN_CRF_HASH = _stage("gcn_crf", {"final_crf": config["final_crf"]}, GCN_HASH)
+
+PARTIAL_SPEC = canonical_json({"dataset": DATASET_SPEC, "gcn": {"partial_labels": GCN["partial_labels"]}})
+GCN_SPEC = canonical_json(
+    {"dataset": DATASET_SPEC, "gcn": {key: GCN[key] for key in ("graph", "train")}, "random_walk": GRAPH_WALK,
+     "final_crf": config["final_crf"]}
+)
+GCN_CODE = [str(p) for p in module_sources("wsgcn.gcn.stage")]
+
 # Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
 LABEL_STAGES = {
     "ir_label": (IR_LABEL_DIR, "IR labels", True),
     "rw": (RW_DIR, "RW", False),
     "rw_crf": (RW_CRF_DIR, "RW + CRF", False),
+    "partial": (PARTIAL_DIR, "partial labels", True),
+    "gcn": (GCN_DIR, "GCN", False),
+    "gcn_crf": (GCN_CRF_DIR, "GCN + CRF", False),
 }
 
 

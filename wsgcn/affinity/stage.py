@@ -53,7 +53,7 @@ def boundary_path(folder: str | Path, image_id: str) -> Path:
     return Path(folder) / "images" / f"{image_id}.h5"
 
 
-def _upstream_key(path: Path, reader: Callable[[Path], str | None], what: str) -> str:
+def upstream_key(path: Path, reader: Callable[[Path], str | None], what: str) -> str:
     key = reader(path)
     if key is None:
         raise InputError(f"{path}: missing or unreadable {what}; rerun the stage that writes it")
@@ -73,7 +73,7 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
     stage_key = text_digest(canonical_json(params), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
-        cam_key = _upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
+        cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
         return text_digest(stage_key, cam_key, file_digest(dataset.image_path(image_id)))
 
     def compute(image_id: str, path: Path, key: str) -> None:
@@ -90,7 +90,7 @@ def train_stage(
 ) -> None:
     """Train IRNet on ``ids`` with the IR labels in ``ir_dir``; resumes from a matching checkpoint."""
     dataset = dataset_from_config(spec["dataset"])
-    label_keys = [_upstream_key(label_path(ir_dir, i), stored_png_key, "IR label") for i in ids]
+    label_keys = [upstream_key(label_path(ir_dir, i), stored_png_key, "IR label") for i in ids]
     run_key = text_digest(canonical_json(spec["train"]), canonical_json(spec["backbone"]), canonical_json(label_keys), code_digest(__name__))
     train_irn(
         dataset,
@@ -181,8 +181,8 @@ def random_walk_shard(
     walked: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def upstream(image_id: str) -> str:
-        cam_key = _upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
-        return text_digest(cam_key, _upstream_key(boundary_path(boundary_dir, image_id), stored_key, "boundary file"))
+        cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
+        return text_digest(cam_key, upstream_key(boundary_path(boundary_dir, image_id), stored_key, "boundary file"))
 
     def walk_of(image_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if image_id not in walked:

@@ -37,7 +37,8 @@ def gcn_loss(
     * l_ent: mean of -exp(Q) Q over unlabelled (255) nodes *and* the C classes;
     * l_lap: trace(Q^T L Q) / N on the log-probabilities, L from the 5x5 colour stencil.
 
-    An empty node set contributes 0 instead of the published NaN.
+    An empty node set contributes 0 instead of the published NaN; a Laplacian weight of
+    0 skips the Laplacian (reported as 0).
     """
     count, classes = log_probs.shape
     foreground = (labels > 0) & (labels != IGNORE_LABEL)
@@ -46,8 +47,9 @@ def gcn_loss(
     l_fg = _mean_or_zero(-log_probs[foreground, labels[foreground]])
     l_bg = _mean_or_zero(-log_probs[background, 0])
     l_ent = _mean_or_zero(-(log_probs[unlabelled].exp() * log_probs[unlabelled]))
-    values = log_probs.T.reshape(classes, *grid)
-    l_lap = laplacian_quadratic(values, laplacian_weights) / count
+    l_lap = log_probs.new_zeros(())
+    if weights.laplacian:
+        l_lap = laplacian_quadratic(log_probs.T.reshape(classes, *grid), laplacian_weights) / count
     total = l_fg + l_bg + weights.entropy * l_ent + weights.laplacian * l_lap
     parts = {"fg": l_fg.item(), "bg": l_bg.item(), "entropy": l_ent.item(), "laplacian": l_lap.item()}
     return total, parts

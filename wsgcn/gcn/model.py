@@ -2,7 +2,9 @@
 
 Layer l computes A_hat (X W_l) + b_l; H1 = ReLU(layer 1), dropout on H1 only, output
 log_softmax over all classes. ``propagate`` applies A_hat to an (N, C) matrix, so any
-graph representation (dense, low-rank, sparse) can drive the same model.
+graph representation (dense, coarse, sparse) can drive the same model. The input of
+layer 1 never changes, so the model takes A_hat V, computed once per image:
+A_hat (V W1) = (A_hat V) W1.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ class GraphConvolution(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, features: torch.Tensor, propagate: Propagate) -> torch.Tensor:
-        return propagate(features @ self.weight) + self.bias
+    def forward(self, features: torch.Tensor, propagate: Propagate | None) -> torch.Tensor:
+        """A_hat (X W) + b; ``propagate=None`` when X is A_hat V already (gives (A_hat V) W + b)."""
+        product = features @ self.weight
+        return (product if propagate is None else propagate(product)) + self.bias
 
 
 class GCN(nn.Module):
@@ -41,7 +45,8 @@ class GCN(nn.Module):
         self.layer2 = GraphConvolution(hidden, classes)
         self.dropout = dropout
 
-    def forward(self, features: torch.Tensor, propagate: Propagate) -> torch.Tensor:
-        hidden = F.relu(self.layer1(features, propagate))
+    def forward(self, propagated_features: torch.Tensor, propagate: Propagate) -> torch.Tensor:
+        """Log-probabilities (N, classes) from A_hat V (N, in_features)."""
+        hidden = F.relu(self.layer1(propagated_features, None))
         hidden = F.dropout(hidden, self.dropout, self.training)
         return F.log_softmax(self.layer2(hidden, propagate), dim=1)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
+from PIL import Image
 
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.classes import IGNORE_LABEL
@@ -41,6 +42,12 @@ class PartialLabelParams:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PartialLabelParams:
         return params_from_config(cls, config, "gcn.partial_labels")
+
+
+def grid_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, 3) uint8 -> (h, w, 3) uint8 with PIL's LANCZOS filter (WSGCN's grid-size image)."""
+    height, width = size
+    return np.array(Image.fromarray(rgb).resize((width, height), Image.LANCZOS))
 
 
 def _top_fraction(values: np.ndarray, min_value: float, ratio: float) -> float | None:

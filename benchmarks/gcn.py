@@ -1,0 +1,96 @@
+"""Per-image time and memory of the WSGCN stage on stored results of a run.
+
+For each image (all images of the stage folders, or the first ``--limit``): building the
+graph (``gcn.graph.mode``), training the GCN (published schedule, 250 steps) and
+decoding without CRF are timed together, as the paper's per-image time; the final dCRF
+is timed separately. Prints median, p90 and max seconds per image and the process's
+peak RSS.
+
+Usage: python benchmarks/gcn.py --results results/demo --images resources/demo/JPEGImages
+       [--mode exact] [--limit N] [--threads 2]
+``--results`` is a ``results/<dataset>`` folder holding one cam, boundary and partial stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wsgcn.affinity.stage import boundary_path, label_path
+from wsgcn.cam.stage import cam_result_path
+from wsgcn.crf import CrfParams
+from wsgcn.data.images import load_rgb
+from wsgcn.gcn.decode import decode_labels
+from wsgcn.gcn.graph import graph_propagation
+from wsgcn.gcn.partial_labels import grid_image
+from wsgcn.gcn.train import GcnTrainParams, train_gcn
+from wsgcn.io.h5store import read_arrays
+from wsgcn.io.label_png import read_label_png
+from wsgcn.runtime import configure_torch, derived_seed
+
+FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
+
+
+def only_folder(results: Path, stage: str) -> Path:
+    folders = sorted(p for p in (results / stage).glob("*") if p.is_dir())
+    if len(folders) != 1:
+        sys.exit(f"expected one {stage} folder under {results}, found {len(folders)}")
+    return folders[0]
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return f"median {statistics.median(ordered):.2f} s, p90 {p90:.2f} s, max {ordered[-1]:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--images", type=Path, required=True, help="the JPEGImages folder")
+    parser.add_argument("--mode", default="exact")
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    configure_torch(args.threads)
+    cam_dir, boundary_dir, partial_dir = (only_folder(args.results, s) for s in ("cam", "boundary", "partial"))
+    ids = sorted(p.stem for p in (partial_dir / "images").glob("*.png"))[: args.limit or None]
+    params = GcnTrainParams()
+    device = torch.device("cpu")
+    main_times, crf_times, nodes = [], [], []
+    for image_id in ids:
+        stored, _ = read_arrays(boundary_path(boundary_dir, image_id), ("boundary", "features"))
+        keys = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))[0]["keys"]
+        labels = read_label_png(label_path(partial_dir, image_id))[::4, ::4]
+        rgb = load_rgb(args.images / f"{image_id}.jpg")
+        grid = stored["boundary"].shape
+        colours = torch.from_numpy(grid_image(rgb, grid).astype(np.float32) / 255.0).permute(2, 0, 1)
+        features = torch.from_numpy(stored["features"].astype(np.float32)).reshape(160, -1).T.contiguous()
+        start = time.perf_counter()
+        propagate = graph_propagation(stored["boundary"], args.mode, 5, 10.0, 8, device)
+        log_probs, _ = train_gcn(features, labels, colours, propagate, params, derived_seed(42, "gcn", image_id))
+        decode_labels(log_probs, keys, rgb, None)
+        main_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        decode_labels(log_probs, keys, rgb, FINAL_CRF)
+        crf_times.append(time.perf_counter() - start)
+        nodes.append(grid[0] * grid[1])
+        print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"\n| what ({len(ids)} images, mode {args.mode}, {args.threads} threads) | figure |")
+    print("|---|---|")
+    print(f"| nodes per image | median {statistics.median(nodes):.0f}, max {max(nodes)} |")
+    print(f"| graph + GCN (250 steps) + decoding, no CRF | {summary(main_times)} |")
+    print(f"| final dCRF | {summary(crf_times)} |")
+    print(f"| peak RSS | {peak_gb:.2f} GB |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The WSGCN stage as file-to-file steps: partial labels, per-image GCN, final dCRF.
+
+The spec (JSON-ready dict from the workflow) has keys ``dataset``, ``gcn`` (the config's
+``gcn`` section), ``random_walk`` (the graph's radius, beta and exp_times are IRNet's)
+and ``final_crf``. Per image, three results with their own input keys:
+
+* ``partial``: the partial labels, nearest-upsampled to the image size (PNG), so they
+  are evaluated like IR labels; the GCN reads them back at the grid size (own job);
+* ``gcn``: the GCN's stride-4 log-probabilities (HDF5) and the label without CRF (PNG);
+* ``gcn_crf``: the complete pseudo label after the final dCRF (PNG).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wsgcn.affinity.stage import boundary_path, label_path, upstream_key
+from wsgcn.cam.stage import cam_result_path
+from wsgcn.crf import CrfParams
+from wsgcn.data.dataset import dataset_from_config
+from wsgcn.data.images import load_rgb
+from wsgcn.gcn.decode import decode_labels
+from wsgcn.gcn.graph import graph_propagation
+from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
+from wsgcn.gcn.train import GcnTrainParams, train_gcn
+from wsgcn.hashing import canonical_json, file_digest, text_digest
+from wsgcn.errors import InputError
+from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
+from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
+from wsgcn.provenance import code_digest
+from wsgcn.runtime import derived_seed, select_device
+from wsgcn.shard_runner import run_shard
+
+log = logging.getLogger(__name__)
+
+Spec = Mapping[str, Any]
+
+
+def log_probs_path(folder: str | Path, image_id: str) -> Path:
+    """Where the GCN's log-probabilities of ``image_id`` live inside the gcn folder."""
+    return Path(folder) / "images" / f"{image_id}.h5"
+
+
+def upsample_nearest(labels: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) -> (H, W): each grid cell repeated ``factor`` times, cropped to ``size``."""
+    return labels.repeat(factor, axis=0).repeat(factor, axis=1)[: size[0], : size[1]]
+
+
+def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, manifest_path: str) -> None:
+    """Partial label PNG (nearest-upsampled to the image size) of every image in ``ids``."""
+    dataset = dataset_from_config(spec["dataset"])
+    section = spec["gcn"]["partial_labels"]
+    params = PartialLabelParams.from_config(section["labels"])
+    crf = CrfParams.from_config(section["crf"])
+    stage_key = text_digest(canonical_json(section), code_digest(__name__))
+
+    def key_of(image_id: str) -> str:
+        cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
+        return text_digest(stage_key, cam_key, file_digest(dataset.image_path(image_id)))
+
+    def compute(image_id: str, path: Path, key: str) -> None:
+        arrays, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys", "cam"))
+        rgb = load_rgb(dataset.image_path(image_id))
+        small = grid_image(rgb, arrays["cam"].shape[1:])
+        labels = partial_labels(small, arrays["cam"].astype(np.float32), arrays["keys"].astype(np.int64), params, crf)
+        write_label_png(path, upsample_nearest(labels, 4, rgb.shape[:2]), key)
+
+    run_shard(ids, key_of, lambda i: label_path(out_dir, i), compute, manifest_path, stored_png_key)
+
+
+def gcn_shard(
+    spec: Spec,
+    ids: Sequence[str],
+    cam_dir: str,
+    boundary_dir: str,
+    partial_dir: str,
+    gcn_dir: str,
+    gcn_crf_dir: str,
+    gcn_manifest: str,
+    gcn_crf_manifest: str,
+    device_name: str = "auto",
+) -> None:
+    """GCN labels (and log-probabilities) and GCN + CRF labels of ``ids``."""
+    dataset = dataset_from_config(spec["dataset"])
+    device = select_device(device_name)
+    gcn = spec["gcn"]
+    train_params = GcnTrainParams.from_config(gcn["train"])
+    walk = spec["random_walk"]
+    final_crf = CrfParams.from_config(spec["final_crf"])
+    code = code_digest(__name__)
+    gcn_key = text_digest(canonical_json({"graph": gcn["graph"], "train": gcn["train"], "walk": walk}), code)
+    crf_key = text_digest(canonical_json(spec["final_crf"]), code)
+
+    def gcn_of(image_id: str) -> str:
+        partial = upstream_key(label_path(partial_dir, image_id), stored_png_key, "partial label PNG")
+        boundary = upstream_key(boundary_path(boundary_dir, image_id), stored_key, "boundary file")
+        return text_digest(gcn_key, partial, boundary)
+
+    def compute_gcn(image_id: str, path: Path, key: str) -> None:
+        stored, _ = read_arrays(boundary_path(boundary_dir, image_id), ("boundary", "features"))
+        grid = stored["boundary"].shape
+        labels = read_label_png(label_path(partial_dir, image_id))[::4, ::4]
+        if labels.shape != grid:
+            raise InputError(f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}")
+        rgb = load_rgb(dataset.image_path(image_id))
+        colours = torch.from_numpy(grid_image(rgb, grid).astype(np.float32) / 255.0).permute(2, 0, 1).to(device)
+        features = torch.from_numpy(stored["features"].astype(np.float32)).reshape(stored["features"].shape[0], -1)
+        propagate = graph_propagation(stored["boundary"], gcn["graph"]["mode"], walk["radius"], walk["beta"], walk["exp_times"], device)
+        seed = derived_seed(train_params.seed, "gcn", image_id)
+        log_probs, history = train_gcn(features.T.contiguous().to(device), labels, colours, propagate, train_params, seed, dataset.num_classes)
+        last = history[-1]
+        log.info(
+            "%s: final loss %.4f (fg %.4f, bg %.4f, entropy %.4f, laplacian %.4f)",
+            image_id, last["loss"], last["fg"], last["bg"], last["entropy"], last["laplacian"],
+        )
+        plain, _ = decode_labels(log_probs, np.zeros(0, np.int64), rgb, None)
+        attrs = {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]}
+        write_arrays(log_probs_path(gcn_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs)
+        write_label_png(path, plain, key)
+
+    def crf_of(image_id: str) -> str:
+        gcn_result = upstream_key(label_path(gcn_dir, image_id), stored_png_key, "GCN label PNG")
+        return text_digest(crf_key, gcn_result)
+
+    def compute_crf(image_id: str, path: Path, key: str) -> None:
+        source = log_probs_path(gcn_dir, image_id)
+        arrays, attrs = read_arrays(source, ("log_probs",))
+        if attrs.get(INPUT_KEY) != stored_png_key(label_path(gcn_dir, image_id)):
+            raise InputError(f"{source}: does not belong to the GCN label PNG beside it; rerun the gcn stage")
+        keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
+        rgb = load_rgb(dataset.image_path(image_id))
+        log_probs = torch.from_numpy(arrays["log_probs"])
+        _, refined = decode_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"])
+        write_label_png(path, refined, key)
+
+    run_shard(ids, gcn_of, lambda i: label_path(gcn_dir, i), compute_gcn, gcn_manifest, stored_png_key)
+    run_shard(ids, crf_of, lambda i: label_path(gcn_crf_dir, i), compute_crf, gcn_crf_manifest, stored_png_key)

@@ -1,0 +1,86 @@
+"""Training one GCN on one image's graph (``GCN/train.py::gcn_train``) and reading it out.
+
+A fresh model and Adam optimiser per image, ``steps`` full-batch steps on the partial
+labels, then one forward pass with dropout off. The seed comes from the image id, so
+an image's result does not depend on which other images share its job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import torch
+
+from wsgcn.gcn.laplacian import stencil_weights
+from wsgcn.gcn.loss import LossWeights, gcn_loss
+from wsgcn.gcn.model import GCN, Propagate
+from wsgcn.params import params_from_config
+
+
+@dataclass(frozen=True)
+class GcnTrainParams:
+    """Config ``gcn.train`` (published values as defaults; a weight of 0 switches a loss off)."""
+
+    section: ClassVar[str] = "gcn.train"
+
+    hidden: int = 16
+    dropout: float = 0.3
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    steps: int = 250
+    entropy_weight: float = 10.0
+    laplacian_weight: float = 0.01
+    laplacian_radius: int = 2
+    colour_scale: float = 12.0
+    position_scale: float = 20.0
+    seed: int = 42
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GcnTrainParams:
+        return params_from_config(cls, config, cls.section)
+
+
+def train_gcn(
+    features: torch.Tensor,
+    labels: np.ndarray,
+    colours: torch.Tensor,
+    propagate: Propagate,
+    params: GcnTrainParams,
+    seed: int,
+    classes: int = 21,
+) -> tuple[torch.Tensor, list[dict[str, float]]]:
+    """Train a GCN and return its eval-mode log-probabilities (classes, h, w) and the loss log.
+
+    ``features`` (N, F) are the node features (V reshaped, row-major nodes), ``labels``
+    (h, w) the partial labels (0, 1..classes-1, 255), ``colours`` (3, h, w) the image at
+    the grid's size in [0, 1], ``propagate`` applies A_hat to an (N, C) matrix. The loss
+    log has one entry per ``steps // 10`` steps and the last step.
+    """
+    height, width = labels.shape
+    device = features.device
+    torch.manual_seed(seed)
+    model = GCN(features.shape[1], params.hidden, classes, params.dropout).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    targets = torch.from_numpy(labels.astype(np.int64).reshape(-1)).to(device)
+    stencil = stencil_weights(colours, params.laplacian_radius, params.colour_scale, params.position_scale)
+    weights = LossWeights(params.entropy_weight, params.laplacian_weight)
+    log: list[dict[str, float]] = []
+    every = max(1, params.steps // 10)
+    propagated = propagate(features)
+    model.train()
+    for step in range(params.steps):
+        optimizer.zero_grad(set_to_none=True)
+        log_probs = model(propagated, propagate)
+        loss, parts = gcn_loss(log_probs, targets, (height, width), stencil, weights)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"GCN loss is {loss.item()} at step {step}")
+        loss.backward()
+        optimizer.step()
+        if step % every == 0 or step == params.steps - 1:
+            log.append({"step": step, "loss": loss.item(), **parts})
+    model.eval()
+    with torch.no_grad():
+        log_probs = model(propagated, propagate)
+    return log_probs.T.reshape(classes, height, width), log
