@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from wsgcn.crf import CrfParams
-from wsgcn.gcn.laplacian import laplacian_quadratic, stencil_weights
+from wsgcn.gcn.laplacian import laplacian_quadratic, stencil_pairs
 from wsgcn.gcn.loss import LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN
 from wsgcn.gcn.partial_labels import PartialLabelParams, partial_labels
@@ -34,16 +34,18 @@ def test_stencil_trace_equals_the_dense_laplacian():
     colours = rng.random((3, 7, 9))
     q = rng.normal(size=(21, 7 * 9))
     dense = np.trace(q @ _dense_laplacian(colours) @ q.T)
-    weights = stencil_weights(torch.from_numpy(colours))
-    stencil = laplacian_quadratic(torch.from_numpy(q).reshape(21, 7, 9), weights).item()
+    pairs = stencil_pairs(torch.from_numpy(colours))
+    window = [(i, j) for i in range(63) for j in range(i + 1, 63) if abs(i // 9 - j // 9) <= 2 and abs(i % 9 - j % 9) <= 2]
+    assert sorted(zip(pairs.sources.tolist(), pairs.targets.tolist())) == sorted(window)  # each pair once
+    stencil = laplacian_quadratic(torch.from_numpy(q.T), pairs).item()
     assert math.isclose(stencil, dense, rel_tol=1e-10)
 
 
 def test_loss_parts_by_hand():
     log_probs = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [1 / 3, 1 / 3, 1 / 3]]))
     labels = torch.tensor([0, 1, 255, 2])
-    weights = stencil_weights(torch.zeros((3, 2, 2)))
-    total, parts = gcn_loss(log_probs, labels, (2, 2), weights, LossWeights(entropy=10.0, laplacian=0.01))
+    pairs = stencil_pairs(torch.zeros((3, 2, 2)))
+    total, parts = gcn_loss(log_probs, labels, pairs, LossWeights(entropy=10.0, laplacian=0.01))
     assert math.isclose(parts["bg"], -math.log(0.5), rel_tol=1e-6)
     assert math.isclose(parts["fg"], (-math.log(0.8) - math.log(1 / 3)) / 2, rel_tol=1e-6)
     entropy = -(0.2 * math.log(0.2) * 2 + 0.6 * math.log(0.6)) / 3
@@ -54,7 +56,7 @@ def test_loss_parts_by_hand():
 
 def test_empty_label_sets_contribute_zero_not_nan():
     log_probs = torch.log_softmax(torch.randn(4, 3), dim=1)
-    total, parts = gcn_loss(log_probs, torch.full((4,), 255), (2, 2), stencil_weights(torch.zeros((3, 2, 2))), LossWeights())
+    total, parts = gcn_loss(log_probs, torch.full((4,), 255), stencil_pairs(torch.zeros((3, 2, 2))), LossWeights())
     assert parts["fg"] == 0 and parts["bg"] == 0 and torch.isfinite(total)
 
 

@@ -3,10 +3,13 @@
 Phi_ij = exp(-|c_i - c_j|^2 / colour_scale - |p_i - p_j|^2 / position_scale) for nodes
 within ``radius`` rows and columns of each other on the stride-4 grid (c in [0, 1]^3, p
 in grid units), 0 otherwise; L = D_Phi - Phi. The published code builds Phi densely in
-float64 with a Python loop; here it is one weight map per half-window offset.
+float64 with a Python loop; here it is a list of the ~12 N node pairs of the window
+with their weights, so the loss is two gathers and a weighted sum.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -25,28 +28,38 @@ def _pair_slices(height: int, width: int, dy: int, dx: int) -> tuple[tuple[slice
     return source, target
 
 
-def stencil_weights(
+@dataclass(frozen=True)
+class StencilPairs:
+    """Every unordered node pair of the window once: flat node indices and Phi (P,)."""
+
+    sources: torch.Tensor
+    targets: torch.Tensor
+    weights: torch.Tensor
+
+
+def stencil_pairs(
     colours: torch.Tensor, radius: int = 2, colour_scale: float = 12.0, position_scale: float = 20.0
-) -> list[tuple[tuple[int, int], torch.Tensor]]:
-    """Phi for every half-window offset: colours (3, h, w) in [0, 1] -> [(offset, (h - dy, w - |dx|))]."""
+) -> StencilPairs:
+    """Phi of all pairs within ``radius`` rows and columns, colours (3, h, w) in [0, 1]."""
     _, height, width = colours.shape
-    weights = []
+    flat = torch.arange(height * width, device=colours.device).view(height, width)
+    sources, targets, weights = [], [], []
     for dy, dx in half_window(radius):
         if dy >= height or abs(dx) >= width:
             continue
         source, target = _pair_slices(height, width, dy, dx)
         colour_sq = ((colours[:, source[0], source[1]] - colours[:, target[0], target[1]]) ** 2).sum(dim=0)
-        weights.append(((dy, dx), torch.exp(-colour_sq / colour_scale - (dy * dy + dx * dx) / position_scale)))
-    return weights
+        weights.append(torch.exp(-colour_sq / colour_scale - (dy * dy + dx * dx) / position_scale).reshape(-1))
+        sources.append(flat[source].reshape(-1))
+        targets.append(flat[target].reshape(-1))
+    if not weights:
+        empty = torch.zeros(0, dtype=torch.long, device=colours.device)
+        return StencilPairs(empty, empty, torch.zeros(0, dtype=colours.dtype, device=colours.device))
+    return StencilPairs(torch.cat(sources), torch.cat(targets), torch.cat(weights))
 
 
-def laplacian_quadratic(values: torch.Tensor, weights: list[tuple[tuple[int, int], torch.Tensor]]) -> torch.Tensor:
-    """trace(Q^T L Q) for node values Q given as (C, h, w): the sum over unordered pairs
-    of Phi_ij |Q_i - Q_j|^2. Differentiable in ``values``."""
-    _, height, width = values.shape
-    total = values.new_zeros(())
-    for (dy, dx), weight in weights:
-        source, target = _pair_slices(height, width, dy, dx)
-        difference = values[:, source[0], source[1]] - values[:, target[0], target[1]]
-        total = total + (weight * (difference**2).sum(dim=0)).sum()
-    return total
+def laplacian_quadratic(values: torch.Tensor, pairs: StencilPairs) -> torch.Tensor:
+    """trace(Q^T L Q) for node values Q (N, C): the sum over unordered pairs of
+    Phi_ij |Q_i - Q_j|^2. Differentiable in ``values``."""
+    difference = values[pairs.sources] - values[pairs.targets]
+    return (pairs.weights.to(values.dtype) * (difference**2).sum(dim=1)).sum()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from wsgcn.data.classes import IGNORE_LABEL
-from wsgcn.gcn.laplacian import laplacian_quadratic
+from wsgcn.gcn.laplacian import StencilPairs, laplacian_quadratic
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ def _mean_or_zero(values: torch.Tensor) -> torch.Tensor:
 def gcn_loss(
     log_probs: torch.Tensor,
     labels: torch.Tensor,
-    grid: tuple[int, int],
-    laplacian_weights: list,
+    pairs: StencilPairs,
     weights: LossWeights,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts for log-probabilities (N, C) and partial labels (N,).
@@ -40,7 +39,7 @@ def gcn_loss(
     An empty node set contributes 0 instead of the published NaN; a Laplacian weight of
     0 skips the Laplacian (reported as 0).
     """
-    count, classes = log_probs.shape
+    count = log_probs.shape[0]
     foreground = (labels > 0) & (labels != IGNORE_LABEL)
     background = labels == 0
     unlabelled = labels == IGNORE_LABEL
@@ -49,7 +48,7 @@ def gcn_loss(
     l_ent = _mean_or_zero(-(log_probs[unlabelled].exp() * log_probs[unlabelled]))
     l_lap = log_probs.new_zeros(())
     if weights.laplacian:
-        l_lap = laplacian_quadratic(log_probs.T.reshape(classes, *grid), laplacian_weights) / count
+        l_lap = laplacian_quadratic(log_probs, pairs) / count
     total = l_fg + l_bg + weights.entropy * l_ent + weights.laplacian * l_lap
     parts = {"fg": l_fg.item(), "bg": l_bg.item(), "entropy": l_ent.item(), "laplacian": l_lap.item()}
     return total, parts

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 import torch
 
-from wsgcn.gcn.laplacian import stencil_weights
+from wsgcn.gcn.laplacian import stencil_pairs
 from wsgcn.gcn.loss import LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN, Propagate
 from wsgcn.params import params_from_config
@@ -64,7 +64,7 @@ def train_gcn(
     model = GCN(features.shape[1], params.hidden, classes, params.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     targets = torch.from_numpy(labels.astype(np.int64).reshape(-1)).to(device)
-    stencil = stencil_weights(colours, params.laplacian_radius, params.colour_scale, params.position_scale)
+    pairs = stencil_pairs(colours, params.laplacian_radius, params.colour_scale, params.position_scale)
     weights = LossWeights(params.entropy_weight, params.laplacian_weight)
     log: list[dict[str, float]] = []
     every = max(1, params.steps // 10)
@@ -73,7 +73,7 @@ def train_gcn(
     for step in range(params.steps):
         optimizer.zero_grad(set_to_none=True)
         log_probs = model(propagated, propagate)
-        loss, parts = gcn_loss(log_probs, targets, (height, width), stencil, weights)
+        loss, parts = gcn_loss(log_probs, targets, pairs, weights)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"GCN loss is {loss.item()} at step {step}")
         loss.backward()
