@@ -24,6 +24,7 @@ TABLES = {
     "partial labels": f"{PARTIAL_DIR}/eval/miou.md",
     "GCN": f"{GCN_DIR}/eval/miou.md",
     "GCN + CRF": f"{GCN_CRF_DIR}/eval/miou.md",
+    "Table 1": f"{RESULTS}/{DATASET_NAME}/tables/table1.md",
 }
 
 
@@ -34,10 +35,17 @@ rule all:
     default_target: True
 
 
+rule baseline:
+    # The tables up to IRNet's random walk, without the GCN stage.
+    input:
+        [TABLES[name] for name in ("CAM", "IR labels", "RW", "RW + CRF")],
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cam.smk"
 include: "workflow/rules/affinity.smk"
 include: "workflow/rules/gcn.smk"
+include: "workflow/rules/tables.smk"
 
 
 onsuccess:

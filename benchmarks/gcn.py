@@ -6,9 +6,10 @@ decoding without CRF are timed together, as the paper's per-image time; the fina
 is timed separately. Prints median, p90 and max seconds per image and the process's
 peak RSS.
 
-Usage: python benchmarks/gcn.py --results results/demo --images resources/demo/JPEGImages
+Usage: python benchmarks/gcn.py --cam-dir results/demo/cam/<h> --boundary-dir results/demo/boundary/<h>
+       --partial-dir results/demo/partial/<h> --images resources/demo/JPEGImages
        [--mode exact] [--limit N] [--threads 2]
-``--results`` is a ``results/<dataset>`` folder holding one cam, boundary and partial stage.
+(the folders of one run: see the ``params.yaml`` in each, or the paths the workflow prints).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -38,13 +38,6 @@ from wsgcn.runtime import configure_torch, derived_seed
 FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
 
 
-def only_folder(results: Path, stage: str) -> Path:
-    folders = sorted(p for p in (results / stage).glob("*") if p.is_dir())
-    if len(folders) != 1:
-        sys.exit(f"expected one {stage} folder under {results}, found {len(folders)}")
-    return folders[0]
-
-
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
@@ -53,14 +46,16 @@ def summary(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--cam-dir", type=Path, required=True)
+    parser.add_argument("--boundary-dir", type=Path, required=True)
+    parser.add_argument("--partial-dir", type=Path, required=True)
     parser.add_argument("--images", type=Path, required=True, help="the JPEGImages folder")
     parser.add_argument("--mode", default="exact")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     configure_torch(args.threads)
-    cam_dir, boundary_dir, partial_dir = (only_folder(args.results, s) for s in ("cam", "boundary", "partial"))
+    cam_dir, boundary_dir, partial_dir = args.cam_dir, args.boundary_dir, args.partial_dir
     ids = sorted(p.stem for p in (partial_dir / "images").glob("*.png"))[: args.limit or None]
     params = GcnTrainParams()
     device = torch.device("cpu")

@@ -90,3 +90,17 @@ def test_an_image_without_foreground_labels_decodes_to_background_after_the_crf(
     log_probs = torch.log_softmax(torch.randn(21, 3, 3), dim=0)
     _, refined = decode_labels(log_probs, np.zeros(0, np.int64), np.zeros((10, 12, 3), np.uint8), NO_PAIRWISE)
     assert refined.shape == (10, 12) and (refined == 0).all()
+
+
+def test_summary_table_takes_each_methods_miou_row(tmp_path):
+    from wsgcn.errors import InputError
+    from wsgcn.evaluation.summary import summary_table
+
+    first, second, broken = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    first.write_text("class,iou,gt_pixels,predicted_pixels\nbackground,80.0,5,5\nmIoU,61.25,9,9\n")
+    second.write_text("class,iou,gt_pixels,predicted_pixels\nbackground,70.0,5,5\nmIoU,48.5,9,9\n")
+    broken.write_text("no table here\n")
+    table = summary_table([({"method": "GCN", "dCRF": ""}, first), ({"method": "GCN", "dCRF": "x"}, second)])
+    assert table.to_dict("list") == {"method": ["GCN", "GCN"], "dCRF": ["", "x"], "mIoU": [61.25, 48.5]}
+    with pytest.raises(InputError, match="c.csv"):
+        summary_table([({"method": "x"}, broken)])

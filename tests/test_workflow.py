@@ -72,6 +72,9 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     arrays, attrs = read_arrays(boundary)
     grid = (-(-int(attrs["height"]) // 4), -(-int(attrs["width"]) // 4))
     assert arrays["boundary"].shape == grid and arrays["features"].shape == (160, *grid)
+    table1 = pd.read_csv(tmp_path / "results/demo/tables/table1.csv")
+    assert table1["method"].tolist() == ["CAM", "RW (IRNet)", "RW + CRF", "GCN (WSGCN-I)", "GCN + CRF (WSGCN-I)"]
+    assert table1["mIoU"].iloc[0] == pytest.approx(table["iou"].iloc[-1], abs=1e-3)
     (log_probs,) = tmp_path.glob("results/demo/gcn/*/images/demo_0000.h5")
     assert read_arrays(log_probs)[0]["log_probs"].shape == (5, *grid)
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
@@ -111,7 +114,7 @@ def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
 
 ONE_SHARD_RERUN = {
     "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
-    "eval_labels": 6, "all": 1,
+    "eval_labels": 6, "table1": 1, "all": 1,
 }
 
 
@@ -134,11 +137,12 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
     return summaries[0]
 
 
-def test_changing_the_evaluation_threshold_reruns_only_eval_cam(voc_workdir: Path):
+def test_changing_the_evaluation_threshold_reruns_only_eval_cam_and_table1(voc_workdir: Path):
     config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
     config["cam"]["eval"]["threshold"] = 0.3
     path = write_config(voc_workdir, config, "threshold.yaml")
-    assert job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout) == {"eval_cam": 1, "all": 1}
+    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
+    assert counts == {"eval_cam": 1, "table1": 1, "all": 1}  # Table 1 shows the CAM mIoU
 
 
 def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
@@ -146,7 +150,7 @@ def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
     config.setdefault("gcn", {}).setdefault("train", {})["laplacian_weight"] = 0.0
     path = write_config(voc_workdir, config, "gcn.yaml")
     counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
-    assert counts == {"gcn": 4, "eval_labels": 2, "stage_params": 2, "all": 1}
+    assert counts == {"gcn": 4, "eval_labels": 2, "stage_params": 2, "table1": 1, "all": 1}
 
 
 def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):

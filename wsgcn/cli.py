@@ -118,6 +118,14 @@ def _eval_labels(args: argparse.Namespace) -> None:
     )
 
 
+def _summary_table(args: argparse.Namespace) -> None:
+    from wsgcn.evaluation.summary import summary_table
+    from wsgcn.evaluation.tables import write_table
+
+    rows = [(dict(row["columns"]), row["table"]) for row in json.loads(args.rows)]
+    write_table(summary_table(rows), args.csv, args.markdown, args.title)
+
+
 def _write_params(args: argparse.Namespace) -> None:
     import yaml
 
@@ -240,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     labels.add_argument("--csv", required=True)
     labels.add_argument("--markdown", required=True)
     labels.set_defaults(run=_eval_labels)
+
+    summary = steps.add_parser("summary-table", help="one mIoU row per evaluated method")
+    summary.add_argument("--rows", required=True, help='JSON list of {"columns": [[name, value], ...], "table": CSV path}')
+    summary.add_argument("--title", required=True)
+    summary.add_argument("--csv", required=True)
+    summary.add_argument("--markdown", required=True)
+    summary.set_defaults(run=_summary_table)
 
     params = steps.add_parser("write-params", help="write a stage's parameters as YAML")
     params.add_argument("--json", required=True)

@@ -116,27 +116,31 @@ rule random_walk:
         " --device {DEVICE} > {log:q} 2>&1"
 
 
-def _label_stage(wildcards):
-    return LABEL_STAGES[wildcards.stage]
+def _label_folder(wildcards):
+    return f"{RESULTS}/{DATASET_NAME}/{wildcards.stage}/{wildcards.digest}"
+
+
+def _label_title(wildcards):
+    return LABEL_FOLDERS[_label_folder(wildcards)]
 
 
 rule eval_labels:
     input:
-        manifests=lambda wc: shard_manifests(_label_stage(wc)[0]),
+        manifests=lambda wc: shard_manifests(_label_folder(wc)),
         masks=mask_files(EVAL_IDS),
         eval_list=EVAL_LIST,
-        params_record=lambda wc: f"{_label_stage(wc)[0]}/params.yaml",
+        params_record=lambda wc: f"{_label_folder(wc)}/params.yaml",
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",
     wildcard_constraints:
-        stage="|".join(LABEL_STAGES),
+        stage="|".join(LABEL_STAGE_NAMES),
         digest="[0-9a-f]{10}",
     params:
         spec=EVAL_SPEC,
-        folder=lambda wc: _label_stage(wc)[0],
-        name=lambda wc: _label_stage(wc)[1],
-        partial=lambda wc: "--partial" if _label_stage(wc)[2] else "",
+        folder=_label_folder,
+        name=lambda wc: _label_title(wc)[0],
+        partial=lambda wc: "--partial" if _label_title(wc)[1] else "",
     log:
         f"logs/{DATASET_NAME}/eval_labels/{{stage}}-{{digest}}.log",
     shell:

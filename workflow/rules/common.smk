@@ -105,27 +105,58 @@ EVAL_SPEC = canonical_json({"dataset": DATASET_SPEC})
 GCN = config["gcn"]
 GRAPH_WALK = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
 PARTIAL_DIR, PARTIAL_HASH = _stage("partial", {"partial_labels": GCN["partial_labels"]}, CAM_HASH)
-GCN_DIR, GCN_HASH = _stage(
-    "gcn", {"graph": GCN["graph"], "train": GCN["train"], "walk": GRAPH_WALK}, text_digest(PARTIAL_HASH, BOUNDARY_HASH)
-)
-GCN_CRF_DIR, GCN_CRF_HASH = _stage("gcn_crf", {"final_crf": config["final_crf"]}, GCN_HASH)
-
 PARTIAL_SPEC = canonical_json({"dataset": DATASET_SPEC, "gcn": {"partial_labels": GCN["partial_labels"]}})
-GCN_SPEC = canonical_json(
-    {"dataset": DATASET_SPEC, "gcn": {key: GCN[key] for key in ("graph", "train")}, "random_walk": GRAPH_WALK,
-     "final_crf": config["final_crf"]}
-)
 GCN_CODE = [str(p) for p in module_sources("wsgcn.gcn.stage")]
 
-# Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
-LABEL_STAGES = {
-    "ir_label": (IR_LABEL_DIR, "IR labels", True),
-    "rw": (RW_DIR, "RW", False),
-    "rw_crf": (RW_CRF_DIR, "RW + CRF", False),
-    "partial": (PARTIAL_DIR, "partial labels", True),
-    "gcn": (GCN_DIR, "GCN", False),
-    "gcn_crf": (GCN_CRF_DIR, "GCN + CRF", False),
+
+def _gcn_setting(train):
+    """(GCN folder, GCN + CRF folder, spec) of one GCN training setting."""
+    gcn_dir, gcn_hash = _stage(
+        "gcn", {"graph": GCN["graph"], "train": train, "walk": GRAPH_WALK}, text_digest(PARTIAL_HASH, BOUNDARY_HASH)
+    )
+    crf_dir, _ = _stage("gcn_crf", {"final_crf": config["final_crf"]}, gcn_hash)
+    spec = canonical_json(
+        {"dataset": DATASET_SPEC, "gcn": {"graph": GCN["graph"], "train": train}, "random_walk": GRAPH_WALK,
+         "final_crf": config["final_crf"]}
+    )
+    return gcn_dir, crf_dir, spec
+
+
+GCN_DIR, GCN_CRF_DIR, GCN_SPEC = _gcn_setting(GCN["train"])
+
+# The loss ablation of the paper's Table 2, in its row order: (entropy on, Laplacian on)
+# -> setting; the configured weight where a loss is on, 0 where it is off. (True, True)
+# is the configured run.
+LOSS_ABLATION = {
+    (entropy, laplacian): _gcn_setting(
+        {**GCN["train"], "entropy_weight": GCN["train"]["entropy_weight"] if entropy else 0,
+         "laplacian_weight": GCN["train"]["laplacian_weight"] if laplacian else 0}
+    )
+    for laplacian in (False, True)
+    for entropy in (False, True)
 }
+GCN_SETTINGS = {GCN_DIR: (GCN_CRF_DIR, GCN_SPEC)}
+for _gcn_dir, _crf_dir, _spec in LOSS_ABLATION.values():
+    GCN_SETTINGS.setdefault(_gcn_dir, (_crf_dir, _spec))
+
+
+def _loss_name(entropy, laplacian):
+    return "GCN (fg + bg" + (" + entropy" if entropy else "") + (" + Laplacian" if laplacian else "") + ")"
+
+
+# Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
+LABEL_FOLDERS = {
+    IR_LABEL_DIR: ("IR labels", True),
+    RW_DIR: ("RW", False),
+    RW_CRF_DIR: ("RW + CRF", False),
+    PARTIAL_DIR: ("partial labels", True),
+}
+for (_entropy, _laplacian), (_gcn_dir, _crf_dir, _) in LOSS_ABLATION.items():
+    LABEL_FOLDERS[_gcn_dir] = (_loss_name(_entropy, _laplacian), False)
+    LABEL_FOLDERS[_crf_dir] = (_loss_name(_entropy, _laplacian) + " + CRF", False)
+LABEL_FOLDERS[GCN_DIR] = ("GCN", False)
+LABEL_FOLDERS[GCN_CRF_DIR] = ("GCN + CRF", False)
+LABEL_STAGE_NAMES = sorted({folder.split("/")[-2] for folder in LABEL_FOLDERS})
 
 
 # --- input functions -------------------------------------------------------------------
