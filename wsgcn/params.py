@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from wsgcn.errors import ConfigError
 
@@ -22,3 +22,13 @@ def params_from_config(cls: type[ParamsT], config: Mapping[str, Any], section: s
         name: tuple(value) if isinstance(known[name].default, tuple) else value for name, value in config.items()
     }
     return cls(**values)
+
+
+class ConfigParams:
+    """Base of hyperparameter dataclasses read from the config section named ``section``."""
+
+    section: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return params_from_config(cls, config, cls.section)

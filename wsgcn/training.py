@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -23,13 +23,13 @@ from wsgcn.checkpoint import load_checkpoint, save_checkpoint
 from wsgcn.errors import ConfigError
 from wsgcn.io.atomic import atomic_path, write_text_atomic
 from wsgcn.optim import make_poly_sgd, set_poly_lr
-from wsgcn.params import params_from_config
+from wsgcn.params import ConfigParams
 from wsgcn.runtime import derived_seed
 
 log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
-class TrainParams:
+class TrainParams(ConfigParams):
     """What every trained network shares: schedule, poly SGD, seed, checkpoints.
 
     Subclasses add their own fields and name their config section in ``section``.
@@ -47,10 +47,6 @@ class TrainParams:
     crop_size: int = 512
     seed: int = 0
     checkpoint_every: int = 100
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
-        return params_from_config(cls, config, cls.section)
 
     def poly_sgd(self, groups: Sequence[tuple[list[nn.Parameter], float]]) -> torch.optim.SGD:
         """SGD over (parameters, lr multiplier) groups, base lr ``lr``."""

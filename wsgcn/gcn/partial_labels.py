@@ -18,19 +18,21 @@ there) has no confident pixels; an image without keys is all confident backgroun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.classes import IGNORE_LABEL
-from wsgcn.params import params_from_config
+from wsgcn.params import ConfigParams
 
 
 @dataclass(frozen=True)
-class PartialLabelParams:
-    """Config ``gcn.partial_labels`` (published values as defaults)."""
+class PartialLabelParams(ConfigParams):
+    """Config ``gcn.partial_labels.labels`` (published values as defaults)."""
+
+    section: ClassVar[str] = "gcn.partial_labels.labels"
 
     low_alpha: float = 4.0
     high_alpha: float = 32.0
@@ -38,10 +40,6 @@ class PartialLabelParams:
     confident_ratio: float = 0.3
     background_confidence: float = 0.8
     min_score: float = 0.8
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PartialLabelParams:
-        return params_from_config(cls, config, "gcn.partial_labels")
 
 
 def grid_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -8,7 +8,7 @@ an image's result does not depend on which other images share its job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -16,11 +16,11 @@ import torch
 from wsgcn.gcn.laplacian import stencil_pairs
 from wsgcn.gcn.loss import LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN, Propagate
-from wsgcn.params import params_from_config
+from wsgcn.params import ConfigParams
 
 
 @dataclass(frozen=True)
-class GcnTrainParams:
+class GcnTrainParams(ConfigParams):
     """Config ``gcn.train`` (published values as defaults; a weight of 0 switches a loss off)."""
 
     section: ClassVar[str] = "gcn.train"
@@ -36,10 +36,6 @@ class GcnTrainParams:
     colour_scale: float = 12.0
     position_scale: float = 20.0
     seed: int = 42
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> GcnTrainParams:
-        return params_from_config(cls, config, cls.section)
 
 
 def train_gcn(
