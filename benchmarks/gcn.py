@@ -20,21 +20,20 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from wsgcn.affinity.stage import boundary_path, label_path
 from wsgcn.cam.stage import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
-from wsgcn.gcn.decode import decode_labels
-from wsgcn.gcn.graph import graph_propagation
-from wsgcn.gcn.partial_labels import grid_image
-from wsgcn.gcn.train import GcnTrainParams, train_gcn
+from wsgcn.gcn.decode import crf_labels, plain_labels
+from wsgcn.gcn.stage import image_log_probs
+from wsgcn.gcn.train import GcnTrainParams
 from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import read_label_png
 from wsgcn.runtime import configure_torch, derived_seed
 
+WALK = {"radius": 5, "beta": 10.0, "exp_times": 8}
 FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
 
 
@@ -66,15 +65,15 @@ def main() -> None:
         labels = read_label_png(label_path(partial_dir, image_id))[::4, ::4]
         rgb = load_rgb(args.images / f"{image_id}.jpg")
         grid = stored["boundary"].shape
-        colours = torch.from_numpy(grid_image(rgb, grid).astype(np.float32) / 255.0).permute(2, 0, 1)
-        features = torch.from_numpy(stored["features"].astype(np.float32)).reshape(160, -1).T.contiguous()
         start = time.perf_counter()
-        propagate = graph_propagation(stored["boundary"], args.mode, 5, 10.0, 8, device)
-        log_probs, _ = train_gcn(features, labels, colours, propagate, params, derived_seed(42, "gcn", image_id))
-        decode_labels(log_probs, keys, rgb, None)
+        log_probs, _ = image_log_probs(
+            stored["boundary"], stored["features"], labels, rgb, args.mode, WALK, params,
+            derived_seed(params.seed, "gcn", image_id), 21, device,
+        )
+        plain_labels(log_probs, rgb.shape[:2])
         main_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        decode_labels(log_probs, keys, rgb, FINAL_CRF)
+        crf_labels(log_probs, keys, rgb, FINAL_CRF)
         crf_times.append(time.perf_counter() - start)
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)

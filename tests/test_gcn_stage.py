@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from wsgcn.crf import CrfParams
-from wsgcn.gcn.decode import decode_labels, upsample_log_probs
+from wsgcn.gcn.decode import crf_labels, plain_labels, upsample_log_probs
 from wsgcn.gcn.graph import dense_normalised_graph, graph_propagation
 from wsgcn.gcn.stage import upsample_nearest
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
@@ -73,7 +73,8 @@ def test_crf_sees_only_background_and_the_image_classes():
     log_probs[0, :, :2] = -1.0
     log_probs[3, :, 2:] = -1.0
     rgb = np.zeros((8, 8, 3), np.uint8)
-    plain, refined = decode_labels(log_probs, np.array([2]), rgb, NO_PAIRWISE, softmax_quirk=True)
+    plain = plain_labels(log_probs, rgb.shape[:2])
+    refined = crf_labels(log_probs, np.array([2]), rgb, NO_PAIRWISE, softmax_quirk=True)
     assert (plain == 5).all()
     assert set(np.unique(refined)) == {0, 3}
     assert (refined[:, :3] == 0).all() and (refined[:, 5:] == 3).all()
@@ -88,7 +89,7 @@ def test_partial_labels_round_trip_between_grid_and_image_size():
 
 def test_an_image_without_foreground_labels_decodes_to_background_after_the_crf():
     log_probs = torch.log_softmax(torch.randn(21, 3, 3), dim=0)
-    _, refined = decode_labels(log_probs, np.zeros(0, np.int64), np.zeros((10, 12, 3), np.uint8), NO_PAIRWISE)
+    refined = crf_labels(log_probs, np.zeros(0, np.int64), np.zeros((10, 12, 3), np.uint8), NO_PAIRWISE)
     assert refined.shape == (10, 12) and (refined == 0).all()
 
 

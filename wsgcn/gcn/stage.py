@@ -25,8 +25,9 @@ from wsgcn.cam.stage import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.images import load_rgb
-from wsgcn.gcn.decode import decode_labels
+from wsgcn.gcn.decode import crf_labels, plain_labels
 from wsgcn.gcn.graph import graph_propagation
+from wsgcn.gcn.model import Propagate
 from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
 from wsgcn.hashing import canonical_json, file_digest, text_digest
@@ -50,6 +51,27 @@ def log_probs_path(folder: str | Path, image_id: str) -> Path:
 def upsample_nearest(labels: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:
     """(h, w) -> (H, W): each grid cell repeated ``factor`` times, cropped to ``size``."""
     return labels.repeat(factor, axis=0).repeat(factor, axis=1)[: size[0], : size[1]]
+
+
+def image_log_probs(
+    boundary: np.ndarray,
+    features: np.ndarray,
+    labels: np.ndarray,
+    rgb: np.ndarray,
+    graph_mode: str,
+    walk: Mapping[str, Any],
+    params: GcnTrainParams,
+    seed: int,
+    classes: int,
+    device: torch.device,
+) -> tuple[torch.Tensor, list[dict[str, float]]]:
+    """One image's GCN: the graph of ``boundary`` (h, w), a GCN trained on the node
+    features (F, h, w) and partial labels (h, w); returns its log-probabilities
+    (classes, h, w) and the loss log of :func:`train_gcn`."""
+    colours = torch.from_numpy(grid_image(rgb, boundary.shape).astype(np.float32) / 255.0).permute(2, 0, 1).to(device)
+    nodes = torch.from_numpy(features.astype(np.float32)).reshape(features.shape[0], -1).T.contiguous().to(device)
+    propagate: Propagate = graph_propagation(boundary, graph_mode, walk["radius"], walk["beta"], walk["exp_times"], device)
+    return train_gcn(nodes, labels, colours, propagate, params, seed, classes)
 
 
 def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, manifest_path: str) -> None:
@@ -109,17 +131,17 @@ def gcn_shard(
         if labels.shape != grid:
             raise InputError(f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}")
         rgb = load_rgb(dataset.image_path(image_id))
-        colours = torch.from_numpy(grid_image(rgb, grid).astype(np.float32) / 255.0).permute(2, 0, 1).to(device)
-        features = torch.from_numpy(stored["features"].astype(np.float32)).reshape(stored["features"].shape[0], -1)
-        propagate = graph_propagation(stored["boundary"], gcn["graph"]["mode"], walk["radius"], walk["beta"], walk["exp_times"], device)
         seed = derived_seed(train_params.seed, "gcn", image_id)
-        log_probs, history = train_gcn(features.T.contiguous().to(device), labels, colours, propagate, train_params, seed, dataset.num_classes)
+        log_probs, history = image_log_probs(
+            stored["boundary"], stored["features"], labels, rgb, gcn["graph"]["mode"], walk, train_params, seed,
+            dataset.num_classes, device,
+        )
         last = history[-1]
         log.info(
             "%s: final loss %.4f (fg %.4f, bg %.4f, entropy %.4f, laplacian %.4f)",
             image_id, last["loss"], last["fg"], last["bg"], last["entropy"], last["laplacian"],
         )
-        plain, _ = decode_labels(log_probs, np.zeros(0, np.int64), rgb, None)
+        plain = plain_labels(log_probs, rgb.shape[:2])
         attrs = {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]}
         write_arrays(log_probs_path(gcn_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs)
         write_label_png(path, plain, key)
@@ -136,8 +158,7 @@ def gcn_shard(
         keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
         rgb = load_rgb(dataset.image_path(image_id))
         log_probs = torch.from_numpy(arrays["log_probs"])
-        _, refined = decode_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"])
-        write_label_png(path, refined, key)
+        write_label_png(path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key)
 
     run_shard(ids, gcn_of, lambda i: label_path(gcn_dir, i), compute_gcn, gcn_manifest, stored_png_key)
     run_shard(ids, crf_of, lambda i: label_path(gcn_crf_dir, i), compute_crf, gcn_crf_manifest, stored_png_key)
