@@ -13,23 +13,37 @@ from wsgcn.affinity.random_walk import transition_operator
 from wsgcn.gcn.model import Propagate
 
 
-def dense_normalised_graph(boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, exp_times: int = 8) -> torch.Tensor:
+def dense_normalised_graph(
+    boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, exp_times: int = 8, method: str = "auto"
+) -> torch.Tensor:
     """A_hat (N, N) of a stride-4 boundary map (h, w), N = h * w, row-major nodes.
 
     T = S / colsum(S) with S = A1 ** beta (IRNet's one-step affinity) and A = T^(2^k),
-    k = ``exp_times``. IRNet squares T k times; here T = D^1/2 M D^-1/2 with the
-    symmetric M = D^-1/2 S D^-1/2, so A = D^1/2 U diag(lambda^(2^k)) U^T D^-1/2 from one
-    symmetric eigendecomposition (the same matrix up to rounding, several times fewer
-    flops). Then max(A, A^T) + I, normalised to unit row sums. Computed in the dtype of
-    ``boundary`` (float64 recommended).
+    k = ``exp_times``, then max(A, A^T) + I normalised to unit row sums. Computed in the
+    dtype of ``boundary`` (float64 recommended). ``method`` forms A:
+
+    * ``squarings``: T squared k times, as IRNet does (fast on a GPU's tensor cores);
+    * ``eigh``: T = D^1/2 M D^-1/2 with the symmetric M = D^-1/2 S D^-1/2, so
+      A = D^1/2 U diag(lambda^(2^k)) U^T D^-1/2 from one symmetric eigendecomposition
+      (the same matrix up to rounding, several times fewer flops on a CPU);
+    * ``auto``: squarings on CUDA, eigh elsewhere.
     """
+    if method not in ("auto", "squarings", "eigh"):
+        raise ValueError(f"unknown method {method!r} (known: auto, squarings, eigh)")
+    if method == "auto":
+        method = "squarings" if boundary.is_cuda else "eigh"
     matrix, degrees = transition_operator(boundary, radius, beta)
-    scale = degrees.rsqrt()
-    symmetric = scale[:, None] * matrix.to_dense() * scale[None, :]
-    eigenvalues, vectors = torch.linalg.eigh((symmetric + symmetric.T) / 2)
-    kernel = (vectors * eigenvalues.clamp(-1.0, 1.0) ** (2**exp_times)) @ vectors.T
-    root = degrees.sqrt()
-    transition = root[:, None] * kernel / root[None, :]
+    if method == "squarings":
+        transition = matrix.to_dense() / degrees[None, :]
+        for _ in range(exp_times):
+            transition = transition @ transition
+    else:
+        scale = degrees.rsqrt()
+        symmetric = scale[:, None] * matrix.to_dense() * scale[None, :]
+        eigenvalues, vectors = torch.linalg.eigh((symmetric + symmetric.T) / 2)
+        kernel = (vectors * eigenvalues.clamp(-1.0, 1.0) ** (2**exp_times)) @ vectors.T
+        root = degrees.sqrt()
+        transition = root[:, None] * kernel / root[None, :]
     graph = torch.maximum(transition, transition.T)
     graph.diagonal().add_(1.0)
     return graph / graph.sum(dim=1, keepdim=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from wsgcn.data.classes import IGNORE_LABEL
-from wsgcn.gcn.laplacian import StencilPairs, laplacian_quadratic
+from wsgcn.gcn.laplacian import laplacian_quadratic
 
 
 @dataclass(frozen=True)
@@ -18,37 +18,55 @@ class LossWeights:
     laplacian: float = 0.01
 
 
-def _mean_or_zero(values: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values``; 0 for an empty set (the published code returns NaN there)."""
-    return values.mean() if values.numel() else values.new_zeros(())
+@dataclass(frozen=True)
+class LossTargets:
+    """One image's partial labels as dense per-node weights, so every term is an
+    elementwise product and a sum (no masked gathers in the training loop).
+
+    ``foreground`` (N, C): 1/|fg| at (i, y_i) of the nodes labelled 1..C-1;
+    ``background`` (N,): 1/|bg| on the nodes labelled 0; ``unlabelled`` (N, 1):
+    1/(|U| C) on the 255 nodes; ``laplacian``: L (N, N), sparse. An empty node set has
+    all-zero weights, so it contributes 0 (the published code gives NaN there).
+    """
+
+    foreground: torch.Tensor
+    background: torch.Tensor
+    unlabelled: torch.Tensor
+    laplacian: torch.Tensor
+
+    @classmethod
+    def from_labels(cls, labels: torch.Tensor, classes: int, laplacian: torch.Tensor) -> LossTargets:
+        """Targets of partial labels (N,) in 0..classes-1 and 255."""
+        dtype = torch.get_default_dtype()
+        foreground = (labels > 0) & (labels != IGNORE_LABEL)
+        background = labels == 0
+        unlabelled = labels == IGNORE_LABEL
+        fg_weights = torch.zeros(labels.shape[0], classes, dtype=dtype, device=labels.device)
+        fg_nodes = foreground.nonzero()[:, 0]
+        fg_weights[fg_nodes, labels[fg_nodes]] = 1.0 / max(len(fg_nodes), 1)
+        bg_weights = background.to(dtype) / max(int(background.sum()), 1)
+        unlabelled_weights = unlabelled.to(dtype)[:, None] / (max(int(unlabelled.sum()), 1) * classes)
+        return cls(fg_weights, bg_weights, unlabelled_weights, laplacian)
 
 
 def gcn_loss(
-    log_probs: torch.Tensor,
-    labels: torch.Tensor,
-    pairs: StencilPairs,
-    weights: LossWeights,
+    log_probs: torch.Tensor, targets: LossTargets, weights: LossWeights
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total loss and its parts for log-probabilities (N, C) and partial labels (N,).
+    """Total loss and its parts for log-probabilities Q (N, C):
 
     * l_fg: mean of -Q[i, y_i] over nodes labelled 1..C-1;
     * l_bg: mean of -Q[i, 0] over nodes labelled 0 (a separate mean, balancing the two);
     * l_ent: mean of -exp(Q) Q over unlabelled (255) nodes *and* the C classes;
     * l_lap: trace(Q^T L Q) / N on the log-probabilities, L from the 5x5 colour stencil.
 
-    An empty node set contributes 0 instead of the published NaN; a Laplacian weight of
-    0 skips the Laplacian (reported as 0).
+    A Laplacian weight of 0 skips the Laplacian (reported as 0).
     """
-    count = log_probs.shape[0]
-    foreground = (labels > 0) & (labels != IGNORE_LABEL)
-    background = labels == 0
-    unlabelled = labels == IGNORE_LABEL
-    l_fg = _mean_or_zero(-log_probs[foreground, labels[foreground]])
-    l_bg = _mean_or_zero(-log_probs[background, 0])
-    l_ent = _mean_or_zero(-(log_probs[unlabelled].exp() * log_probs[unlabelled]))
+    l_fg = -(targets.foreground * log_probs).sum()
+    l_bg = -(targets.background * log_probs[:, 0]).sum()
+    l_ent = -(targets.unlabelled * (log_probs.exp() * log_probs)).sum()
     l_lap = log_probs.new_zeros(())
     if weights.laplacian:
-        l_lap = laplacian_quadratic(log_probs, pairs) / count
+        l_lap = laplacian_quadratic(log_probs, targets.laplacian) / log_probs.shape[0]
     total = l_fg + l_bg + weights.entropy * l_ent + weights.laplacian * l_lap
     parts = {"fg": l_fg.item(), "bg": l_bg.item(), "entropy": l_ent.item(), "laplacian": l_lap.item()}
     return total, parts

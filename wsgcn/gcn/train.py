@@ -13,8 +13,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from wsgcn.gcn.laplacian import stencil_pairs
-from wsgcn.gcn.loss import LossWeights, gcn_loss
+from wsgcn.gcn.laplacian import laplacian_matrix, stencil_pairs
+from wsgcn.gcn.loss import LossTargets, LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN, Propagate
 from wsgcn.params import ConfigParams
 
@@ -59,8 +59,9 @@ def train_gcn(
     torch.manual_seed(seed)
     model = GCN(features.shape[1], params.hidden, classes, params.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
-    targets = torch.from_numpy(labels.astype(np.int64).reshape(-1)).to(device)
     pairs = stencil_pairs(colours, params.laplacian_radius, params.colour_scale, params.position_scale)
+    nodes = torch.from_numpy(labels.astype(np.int64).reshape(-1)).to(device)
+    targets = LossTargets.from_labels(nodes, classes, laplacian_matrix(pairs, nodes.shape[0]))
     weights = LossWeights(params.entropy_weight, params.laplacian_weight)
     log: list[dict[str, float]] = []
     every = max(1, params.steps // 10)
@@ -69,7 +70,7 @@ def train_gcn(
     for step in range(params.steps):
         optimizer.zero_grad(set_to_none=True)
         log_probs = model(propagated, propagate)
-        loss, parts = gcn_loss(log_probs, targets, pairs, weights)
+        loss, parts = gcn_loss(log_probs, targets, weights)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"GCN loss is {loss.item()} at step {step}")
         loss.backward()
