@@ -10,7 +10,7 @@ import torch
 from wsgcn.crf import CrfParams
 from wsgcn.gcn.laplacian import laplacian_matrix, laplacian_quadratic, stencil_pairs
 from wsgcn.gcn.loss import LossTargets, LossWeights, gcn_loss
-from wsgcn.gcn.model import GCN
+from wsgcn.gcn.model import GCN, inverted_dropout
 from wsgcn.gcn.partial_labels import PartialLabelParams, partial_labels
 
 
@@ -79,6 +79,13 @@ def test_gcn_shapes_init_and_dropout_only_in_training():
     assert torch.equal(out, model(features, identity))
     model.train()
     assert not torch.equal(model(features, identity), model(features, identity))
+
+
+def test_dropout_zeroes_the_rate_and_keeps_the_expectation():
+    torch.manual_seed(0)
+    dropped = inverted_dropout(torch.ones(200_000), 0.3)
+    assert abs((dropped == 0).float().mean().item() - 0.3) < 0.005
+    assert torch.allclose(dropped[dropped > 0], torch.tensor(1 / 0.7))
 
 
 def test_gcn_on_precomputed_a_hat_v_is_the_published_two_layer_product():

@@ -8,7 +8,7 @@ import torch
 
 from wsgcn.crf import CrfParams
 from wsgcn.gcn.decode import crf_labels, plain_labels, upsample_log_probs
-from wsgcn.gcn.graph import dense_normalised_graph, graph_propagation
+from wsgcn.gcn.graph import GraphParams, dense_normalised_graph, graph_propagation
 from wsgcn.gcn.stage import upsample_nearest
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
 
@@ -52,12 +52,12 @@ def test_switched_off_losses_are_not_part_of_the_total():
 
 def test_exact_propagation_is_the_dense_published_graph():
     boundary = np.random.default_rng(1).random((5, 6)).astype(np.float32)
-    propagate = graph_propagation(boundary, "exact", 5, 10.0, 8, torch.device("cpu"))
+    propagate = graph_propagation(boundary, GraphParams(mode="exact"), 5, 10.0, 8, torch.device("cpu"))
     values = torch.randn(30, 4)
     dense = dense_normalised_graph(torch.from_numpy(boundary.astype(np.float64))).float()
     assert torch.allclose(propagate(values), dense @ values, atol=1e-6)
     with pytest.raises(ValueError, match="gcn.graph.mode"):
-        graph_propagation(boundary, "sparse", 5, 10.0, 8, torch.device("cpu"))
+        GraphParams(mode="sparse")
 
 
 def test_upsampling_is_bilinear_with_aligned_corners():

@@ -1,16 +1,22 @@
 """The graph WSGCN propagates over (§5.2): A_hat = row-normalise(max(A, A^T) + I), A = T^256.
 
 ``exact`` mode: the dense construction of the published code (N x N, on CUDA when the
-boundary map is there), the reference that faster modes are measured against.
+GCN runs there), the reference that the ``fast`` mode is measured against.
+``fast`` mode: :mod:`wsgcn.gcn.coarse`, the CPU default (no N x N matrix anywhere).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 
 from wsgcn.affinity.random_walk import transition_operator
+from wsgcn.gcn.coarse import coarse_graph
 from wsgcn.gcn.model import Propagate
+from wsgcn.params import ConfigParams
 
 
 def dense_normalised_graph(
@@ -49,18 +55,40 @@ def dense_normalised_graph(
     return graph / graph.sum(dim=1, keepdim=True)
 
 
-GRAPH_MODES = ("exact",)
+GRAPH_MODES = ("exact", "fast")
+
+
+@dataclass(frozen=True)
+class GraphParams(ConfigParams):
+    """Config ``gcn.graph``: the mode and the ``fast`` mode's approximation (see :mod:`wsgcn.gcn.coarse`)."""
+
+    section: ClassVar[str] = "gcn.graph"
+
+    mode: str = "fast"
+    block: int = 3
+    weak_degree: float = 1.5
+    tolerance: float = 1e-6
+    degree_levels: int = 4
+    link: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.mode not in GRAPH_MODES:
+            raise ValueError(f"gcn.graph.mode: unknown mode {self.mode!r} (known: {list(GRAPH_MODES)})")
 
 
 def graph_propagation(
-    boundary: np.ndarray, mode: str, radius: int, beta: float, exp_times: int, device: torch.device
+    boundary: np.ndarray, graph: GraphParams, radius: int, beta: float, exp_times: int, device: torch.device
 ) -> Propagate:
     """A function applying A_hat of the boundary map (h, w) to an (N, C) float32 matrix.
 
-    ``exact``: the dense A_hat in float32 on ``device`` (built in float64), as published.
+    ``exact``: the dense A_hat in float32 on ``device`` (built in float64), as published;
+    ``fast``: the low-rank lumped graph (float32 factors on ``device``).
     """
-    if mode not in GRAPH_MODES:
-        raise ValueError(f"gcn.graph.mode: unknown mode {mode!r} (known: {list(GRAPH_MODES)})")
+    if graph.mode == "fast":
+        return coarse_graph(
+            boundary, radius, beta, exp_times, graph.block, graph.weak_degree, graph.tolerance, graph.degree_levels,
+            graph.link, device,
+        )
     edge = torch.from_numpy(boundary.astype(np.float64)).to(device)
-    graph = dense_normalised_graph(edge, radius, beta, exp_times).float()
-    return lambda values: graph @ values
+    dense = dense_normalised_graph(edge, radius, beta, exp_times).float()
+    return lambda values: dense @ values

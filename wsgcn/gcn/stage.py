@@ -26,7 +26,7 @@ from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels
-from wsgcn.gcn.graph import graph_propagation
+from wsgcn.gcn.graph import GraphParams, graph_propagation
 from wsgcn.gcn.model import Propagate
 from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
@@ -58,7 +58,7 @@ def image_log_probs(
     features: np.ndarray,
     labels: np.ndarray,
     rgb: np.ndarray,
-    graph_mode: str,
+    graph: GraphParams,
     walk: Mapping[str, Any],
     params: GcnTrainParams,
     seed: int,
@@ -70,7 +70,7 @@ def image_log_probs(
     (classes, h, w) and the loss log of :func:`train_gcn`."""
     colours = torch.from_numpy(grid_image(rgb, boundary.shape).astype(np.float32) / 255.0).permute(2, 0, 1).to(device)
     nodes = torch.from_numpy(features.astype(np.float32)).reshape(features.shape[0], -1).T.contiguous().to(device)
-    propagate: Propagate = graph_propagation(boundary, graph_mode, walk["radius"], walk["beta"], walk["exp_times"], device)
+    propagate: Propagate = graph_propagation(boundary, graph, walk["radius"], walk["beta"], walk["exp_times"], device)
     return train_gcn(nodes, labels, colours, propagate, params, seed, classes)
 
 
@@ -113,6 +113,7 @@ def gcn_shard(
     device = select_device(device_name)
     gcn = spec["gcn"]
     train_params = GcnTrainParams.from_config(gcn["train"])
+    graph = GraphParams.from_config(gcn["graph"])
     walk = spec["random_walk"]
     final_crf = CrfParams.from_config(spec["final_crf"])
     code = code_digest(__name__)
@@ -133,7 +134,7 @@ def gcn_shard(
         rgb = load_rgb(dataset.image_path(image_id))
         seed = derived_seed(train_params.seed, "gcn", image_id)
         log_probs, history = image_log_probs(
-            stored["boundary"], stored["features"], labels, rgb, gcn["graph"]["mode"], walk, train_params, seed,
+            stored["boundary"], stored["features"], labels, rgb, graph, walk, train_params, seed,
             dataset.num_classes, device,
         )
         last = history[-1]

@@ -58,7 +58,7 @@ def train_gcn(
     device = features.device
     torch.manual_seed(seed)
     model = GCN(features.shape[1], params.hidden, classes, params.dropout).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay, foreach=True)
     pairs = stencil_pairs(colours, params.laplacian_radius, params.colour_scale, params.position_scale)
     nodes = torch.from_numpy(labels.astype(np.int64).reshape(-1)).to(device)
     targets = LossTargets.from_labels(nodes, classes, laplacian_matrix(pairs, nodes.shape[0]))
