@@ -62,6 +62,13 @@ def test_a_near_isolated_node_keeps_its_own_value():
     assert fast_row[node] == pytest.approx(exact_row[node].item(), abs=0.02)
 
 
+def test_a_graph_of_near_isolated_nodes_only_is_the_identity():
+    boundary = np.full((6, 7), 0.99, np.float32)  # every affinity ~0: no strong node, no cell
+    values = torch.randn(42, 3)
+    assert torch.allclose(coarse_graph(boundary)(values), values, atol=1e-6)
+    assert torch.allclose(_exact(boundary) @ values, values, atol=1e-6)
+
+
 def test_fast_graph_gradient_is_its_transpose_and_it_holds_no_dense_matrix():
     boundary = np.random.default_rng(2).random((30, 40)).astype(np.float32)
     graph = coarse_graph(boundary)

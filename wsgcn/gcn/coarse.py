@@ -90,6 +90,8 @@ class CoarseGraph:
         """A_hat X for X (N, C)."""
         columns = values.shape[1]
         cells = self.left.shape[0]
+        if cells == 0:  # every node near-isolated: A_hat is diagonal
+            return self.self_weight * values
         pooled = _SparseProduct.apply(values, self.gather, self.gather_t)
         plain, weighted = (self.right.T @ pooled.view(2, -1, cells, columns)).unbind(0)  # (L, r, C) each
         # band l: d_i * (bands below + half its own) + (d_j-weighted bands above + half its own)
