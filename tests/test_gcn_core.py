@@ -58,6 +58,8 @@ def test_loss_parts_by_hand():
     assert math.isclose(parts["entropy"], entropy, rel_tol=1e-6)
     expected = parts["fg"] + parts["bg"] + 10 * entropy + 0.01 * parts["laplacian"]
     assert math.isclose(total.item(), expected, rel_tol=1e-6)
+    fast_total, no_parts = gcn_loss(log_probs, targets, LossWeights(entropy=10.0, laplacian=0.01), with_parts=False)
+    assert no_parts == {} and math.isclose(fast_total.item(), expected, rel_tol=1e-6)
 
 
 def test_empty_label_sets_contribute_zero_not_nan():

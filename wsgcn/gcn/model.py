@@ -23,7 +23,8 @@ Propagate = Callable[[torch.Tensor], torch.Tensor]
 def inverted_dropout(values: torch.Tensor, rate: float) -> torch.Tensor:
     """F.dropout's training behaviour (zero with probability ``rate``, scale the rest by
     1 / (1 - rate)) from one uniform draw: half the CPU time of F.dropout's bernoulli_."""
-    return values * (torch.rand_like(values) >= rate) / (1.0 - rate)
+    keep = (torch.rand_like(values) >= rate).to(values.dtype).mul_(1.0 / (1.0 - rate))
+    return values * keep
 
 
 class GraphConvolution(nn.Module):

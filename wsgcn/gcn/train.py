@@ -70,12 +70,13 @@ def train_gcn(
     for step in range(params.steps):
         optimizer.zero_grad(set_to_none=True)
         log_probs = model(propagated, propagate)
-        loss, parts = gcn_loss(log_probs, targets, weights)
+        logged = step % every == 0 or step == params.steps - 1
+        loss, parts = gcn_loss(log_probs, targets, weights, with_parts=logged)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"GCN loss is {loss.item()} at step {step}")
         loss.backward()
         optimizer.step()
-        if step % every == 0 or step == params.steps - 1:
+        if logged:
             log.append({"step": step, "loss": loss.item(), **parts})
     model.eval()
     with torch.no_grad():
