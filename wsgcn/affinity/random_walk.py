@@ -10,13 +10,12 @@ product in a different association: exact up to floating-point rounding.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from wsgcn.affinity.paths import path_directions, path_max
+from wsgcn.sparse import csr_matrix
 
 
 def neighbour_affinities(boundary: torch.Tensor, radius: int) -> list[tuple[tuple[int, int], torch.Tensor]]:
@@ -54,14 +53,11 @@ def transition_operator(boundary: torch.Tensor, radius: int, beta: float) -> tup
         rows += [source, target]
         columns += [target, source]
         values += [weight, weight]
-    indices = torch.stack([torch.cat(rows), torch.cat(columns)])
-    matrix = torch.sparse_coo_tensor(indices, torch.cat(values), (count, count), check_invariants=False).coalesce()
+    matrix = csr_matrix(torch.cat(rows), torch.cat(columns), torch.cat(values), (count, count))
     column_sums = torch.zeros(count, dtype=boundary.dtype, device=boundary.device).index_add_(
-        0, matrix.indices()[1], matrix.values()
+        0, matrix.col_indices(), matrix.values()
     )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return matrix.to_sparse_csr(), column_sums
+    return matrix, column_sums
 
 
 def propagate(values: torch.Tensor, boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, steps: int = 256) -> torch.Tensor:

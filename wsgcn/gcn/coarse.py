@@ -30,20 +30,14 @@ rank r), so one product with A_hat costs O(N + m r levels) per column, never N x
 
 from __future__ import annotations
 
-import warnings
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from wsgcn.affinity.random_walk import transition_operator
-
-
-def _csr(rows: torch.Tensor, columns: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
-    matrix = torch.sparse_coo_tensor(torch.stack([rows, columns]), values, shape, check_invariants=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return matrix.coalesce().to_sparse_csr()
+from wsgcn.sparse import csr_matrix
 
 
 class _SparseProduct(torch.autograd.Function):
@@ -191,21 +185,28 @@ def coarse_graph(
     left = (vectors * power[kept]).float()
     right = vectors.float()
 
-    def build(row_scale: torch.Tensor) -> CoarseGraph:
-        nodes, both = torch.cat([member_rows, member_rows]), torch.cat([slot, slot + slots])
-        gathered = torch.cat([keep_values, degree_values])
-        scattered = torch.cat([degree_values, keep_values]) * row_scale[nodes]
-        matrices = [
-            _csr(rows, columns, weights, shape).float().to(device)
-            for rows, columns, weights, shape in (
-                (both, nodes, gathered, (2 * slots, count)),
-                (nodes, both, gathered, (count, 2 * slots)),
-                (nodes, both, scattered, (count, 2 * slots)),
-                (both, nodes, scattered, (2 * slots, count)),
-            )
-        ]
-        self_weight = (row_scale * (retain + 1.0)).float()[:, None].to(device)
-        return CoarseGraph(*matrices, left.to(device), right.to(device), self_weight)
+    nodes, both = torch.cat([member_rows, member_rows]), torch.cat([slot, slot + slots])
+    gathered = torch.cat([keep_values, degree_values])
+    scattered = torch.cat([degree_values, keep_values])
 
-    row_sums = build(torch.ones(count, dtype=torch.float64))(torch.ones(count, 1, device=device))
-    return build(1.0 / row_sums[:, 0].double().cpu())
+    def on_device(rows: torch.Tensor, columns: torch.Tensor, weights: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+        return csr_matrix(rows, columns, weights, shape).float().to(device)
+
+    def scatter_pair(row_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The scatter matrices and diagonal for A_hat's row scale (N,)."""
+        weights = scattered * row_scale[nodes]
+        return {
+            "scatter": on_device(nodes, both, weights, (count, 2 * slots)),
+            "scatter_t": on_device(both, nodes, weights, (2 * slots, count)),
+            "self_weight": (row_scale * (retain + 1.0)).float()[:, None].to(device),
+        }
+
+    unscaled = CoarseGraph(
+        gather=on_device(both, nodes, gathered, (2 * slots, count)),
+        gather_t=on_device(nodes, both, gathered, (count, 2 * slots)),
+        left=left.to(device),
+        right=right.to(device),
+        **scatter_pair(torch.ones(count, dtype=torch.float64)),
+    )
+    row_sums = unscaled(torch.ones(count, 1, device=device))[:, 0].double().cpu()
+    return dataclasses.replace(unscaled, **scatter_pair(1.0 / row_sums))

@@ -10,10 +10,11 @@ loss is one sparse product per step and its gradient 2 L Q reuses that product.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import torch
+
+from wsgcn.sparse import csr_matrix
 
 
 def half_window(radius: int) -> list[tuple[int, int]]:
@@ -69,10 +70,7 @@ def laplacian_matrix(pairs: StencilPairs, count: int) -> torch.Tensor:
     rows = torch.cat([pairs.sources, pairs.targets, nodes])
     columns = torch.cat([pairs.targets, pairs.sources, nodes])
     values = torch.cat([-pairs.weights, -pairs.weights, degree])
-    matrix = torch.sparse_coo_tensor(torch.stack([rows, columns]), values, (count, count), check_invariants=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return matrix.coalesce().to_sparse_csr()
+    return csr_matrix(rows, columns, values, (count, count))
 
 
 class _SymmetricQuadratic(torch.autograd.Function):

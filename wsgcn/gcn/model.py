@@ -2,10 +2,10 @@
 
 Layer l computes A_hat (X W_l) + b_l; H1 = ReLU(layer 1), dropout on H1 only, output
 log_softmax over all classes. A_hat goes to the narrower side of the product:
-(A_hat X) W when X has fewer columns than X W (layer 2: 16 instead of 21). ``propagate`` applies A_hat to an (N, C) matrix, so any
-graph representation (dense, coarse, sparse) can drive the same model. The input of
-layer 1 never changes, so the model takes A_hat V, computed once per image:
-A_hat (V W1) = (A_hat V) W1.
+(A_hat X) W when X has fewer columns than X W (layer 2: 16 instead of 21).
+``propagate`` applies A_hat to an (N, C) matrix, so any graph representation (dense,
+coarse, sparse) can drive the same model. The input of layer 1 never changes, so the
+model takes A_hat V, computed once per image: A_hat (V W1) = (A_hat V) W1.
 """
 
 from __future__ import annotations
