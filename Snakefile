@@ -25,6 +25,7 @@ TABLES = {
     "GCN": f"{GCN_DIR}/eval/miou.md",
     "GCN + CRF": f"{GCN_CRF_DIR}/eval/miou.md",
     "Table 1": f"{RESULTS}/{DATASET_NAME}/tables/table1.md",
+    "Segmentation": f"{RESULTS}/{DATASET_NAME}/tables/segmentation.md",
 }
 
 
@@ -32,6 +33,7 @@ rule all:
     input:
         tables=list(TABLES.values()),
         params_records=[f"{folder}/params.yaml" for folder in (TRAIN_CAM_DIR, TRAIN_IRN_DIR, BOUNDARY_DIR)],
+        report=lambda wildcards: REPORT_HTML,
     default_target: True
 
 
@@ -45,7 +47,9 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/cam.smk"
 include: "workflow/rules/affinity.smk"
 include: "workflow/rules/gcn.smk"
+include: "workflow/rules/segmentation.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/report.smk"
 
 
 onsuccess:
@@ -54,3 +58,5 @@ onsuccess:
         if table.exists():
             lines = table.read_text().splitlines()
             print(f"wsgcn: {name} table: {path} (CSV beside it): {lines[0].lstrip('# ')}; {lines[-1]}")
+    if Path(REPORT_HTML).exists():
+        print(f"wsgcn: report: {Path(REPORT_HTML).resolve()}")

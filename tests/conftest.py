@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -28,3 +32,64 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
+
+
+class _TableParser(HTMLParser):
+    """Collects every <table id=...> as rows of (text, data-value or None) cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[tuple[str, str | None]]]] = {}
+        self._table: str | None = None
+        self._cell: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "table":
+            self._table = attributes.get("id")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        elif tag == "td" and self._table is not None:
+            self._cell = ["", attributes.get("data-value")]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.tables[self._table][-1].append((self._cell[0], self._cell[1]))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+
+def html_tables(text: str) -> dict[str, list[list[tuple[str, str | None]]]]:
+    """Table id -> body rows (header rows, which have no <td>, are dropped)."""
+    parser = _TableParser()
+    parser.feed(text)
+    return {name: [row for row in rows if row] for name, rows in parser.tables.items()}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def rendered_dom(page: Path) -> str:
+    """The DOM of ``page`` after loading it in headless Chromium (scripts run).
+
+    Skipped where Chromium is absent, unless WSGCN_REQUIRE_BROWSER=1 (CI), where that fails.
+    """
+    if CHROMIUM is None:
+        if os.environ.get("WSGCN_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium not found but WSGCN_REQUIRE_BROWSER=1 (apt-get install chromium)")
+        pytest.skip("Chromium not installed (apt-get install chromium to run the browser check)")
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", page.resolve().as_uri(),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout

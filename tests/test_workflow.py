@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import PROJECT, run_snakemake
+from conftest import PROJECT, html_tables, rendered_dom, run_snakemake
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.io.h5store import read_arrays
 
@@ -37,6 +37,9 @@ def tiny_cam_config(**overrides) -> dict:
     config["cam"]["infer"]["scales"] = [1.0, 0.5]
     config["irn"]["train"].update(epochs=1, batch_size=4, crop_size=96, checkpoint_every=5)
     config["irn"]["infer"]["pad_size"] = 80
+    config["segmentation"]["holdout"] = 4
+    config["segmentation"]["train"].update(iterations=4, batch_size=4, crop_size=64, checkpoint_every=2)
+    config["report"]["figure_count"] = 2
     config.update(overrides)
     return config
 
@@ -77,6 +80,19 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     assert table1["mIoU"].iloc[0] == pytest.approx(table["iou"].iloc[-1], abs=1e-3)
     (log_probs,) = tmp_path.glob("results/demo/gcn/*/images/demo_0000.h5")
     assert read_arrays(log_probs)[0]["log_probs"].shape == (5, *grid)
+    segmentation = pd.read_csv(tmp_path / "results/demo/tables/segmentation.csv")
+    assert segmentation["training labels"].tolist() == ["GCN + CRF", "GCN + CRF"]
+    assert segmentation["CRF"].fillna("").tolist() == ["", "x"]
+    for stage in ("seg", "seg_crf"):
+        (seg_table,) = tmp_path.glob(f"results/demo/{stage}/*/eval/miou.csv")
+        assert len(list(seg_table.parents[1].glob("images/*.png"))) == 4  # the held-out images
+    report = tmp_path / "results/demo/report.html"
+    assert f"report: {report}" in result.stdout + result.stderr
+    tables = html_tables(report.read_text())
+    assert [float(row[-1][1]) for row in tables["table1"]] == pytest.approx(table1["mIoU"].tolist(), abs=1e-9)
+    assert [float(row[-1][1]) for row in tables["segmentation"]] == pytest.approx(segmentation["mIoU"].tolist(), abs=1e-9)
+    dom_tables = html_tables(rendered_dom(report))
+    assert dom_tables["segmentation"] == tables["segmentation"]
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
 
 
@@ -96,6 +112,10 @@ def voc_workdir(tmp_path_factory) -> Path:
             "labels": {"source": "xml"},
         }
     )
+    # The segmenter trains on the 12 training images and is evaluated on 4 inferred ones, so
+    # adding an inference image leaves its split alone.
+    (lists / "seg_eval.txt").write_text("\n".join(ids[12:16]) + "\n")
+    config["segmentation"].update(train_list="lists/train.txt", eval_list="lists/seg_eval.txt", holdout=0)
     del config["demo"]
     config["sharding"]["images_per_shard"] = 5  # 16 and 17 images both give 4 shards
     write_config(workdir, config, "base.yaml")
@@ -115,6 +135,10 @@ def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
 ONE_SHARD_RERUN = {
     "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
     "eval_labels": 6, "table1": 1, "all": 1,
+    # the segmenter's training set reads every pseudo-label shard manifest: its chain is
+    # scheduled, and train_seg finds its final checkpoint under the same run key
+    "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1,
+    "report": 1,
 }
 
 
@@ -134,6 +158,8 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
         assert len(summaries) == 2 and all(s.startswith("1 computed,") for s in summaries)
     summaries = _shard_log_summaries(workdir)
     assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
+    (train_log,) = workdir.glob("logs/tiny/train_seg/*.log")
+    assert "at step 4 of 4" in train_log.read_text()  # the segmenter was not retrained
     return summaries[0]
 
 
@@ -142,7 +168,7 @@ def test_changing_the_evaluation_threshold_reruns_only_eval_cam_and_table1(voc_w
     config["cam"]["eval"]["threshold"] = 0.3
     path = write_config(voc_workdir, config, "threshold.yaml")
     counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
-    assert counts == {"eval_cam": 1, "table1": 1, "all": 1}  # Table 1 shows the CAM mIoU
+    assert counts == {"eval_cam": 1, "table1": 1, "report": 1, "all": 1}  # Table 1 shows the CAM mIoU
 
 
 def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
@@ -150,7 +176,11 @@ def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
     config.setdefault("gcn", {}).setdefault("train", {})["laplacian_weight"] = 0.0
     path = write_config(voc_workdir, config, "gcn.yaml")
     counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
-    assert counts == {"gcn": 4, "eval_labels": 2, "stage_params": 2, "table1": 1, "all": 1}
+    # the GCN + CRF labels change, so does everything trained on them: no CAM, IRNet or RW job
+    assert counts == {
+        "gcn": 4, "eval_labels": 2, "stage_params": 5, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+    }
 
 
 def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):

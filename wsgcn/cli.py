@@ -119,11 +119,57 @@ def _eval_labels(args: argparse.Namespace) -> None:
 
 
 def _summary_table(args: argparse.Namespace) -> None:
-    from wsgcn.evaluation.summary import summary_table
+    from wsgcn.evaluation.summary import per_class_table, summary_table
     from wsgcn.evaluation.tables import write_table
 
     rows = [(dict(row["columns"]), row["table"]) for row in json.loads(args.rows)]
-    write_table(summary_table(rows), args.csv, args.markdown, args.title)
+    write_table((per_class_table if args.per_class else summary_table)(rows), args.csv, args.markdown, args.title)
+
+
+def _report(args: argparse.Namespace) -> None:
+    from wsgcn.report.build import write_report
+
+    write_report(json.loads(args.spec), args.out)
+    print(f"wsgcn: report written to {args.out}")
+
+
+def _seg_split(args: argparse.Namespace) -> None:
+    from wsgcn.io.atomic import write_text_atomic
+    from wsgcn.segmentation.training_set import holdout_split
+
+    train_ids = read_id_list(args.train_list)
+    if args.holdout:
+        train_ids, eval_ids = holdout_split(train_ids, args.holdout, args.seed)
+    else:
+        eval_ids = read_id_list(args.eval_list)
+    write_text_atomic(args.train_out, "\n".join(train_ids) + "\n")
+    write_text_atomic(args.eval_out, "\n".join(eval_ids) + "\n")
+
+
+def _seg_data(args: argparse.Namespace) -> None:
+    from wsgcn.segmentation.stage import training_set_stage
+
+    training_set_stage(
+        json.loads(args.spec), read_id_list(args.ids_file), args.source, args.label_dir, args.manifest,
+        args.stats_csv, args.stats_markdown,
+    )
+
+
+def _train_seg(args: argparse.Namespace) -> None:
+    from wsgcn.segmentation.stage import train_stage
+
+    _threads(args.threads)
+    train_stage(json.loads(args.spec), args.manifest, args.model, args.checkpoint, args.history, args.device)
+
+
+def _segment(args: argparse.Namespace) -> None:
+    from wsgcn.segmentation.stage import infer_shard
+
+    _threads(args.threads)
+    infer_shard(
+        json.loads(args.spec), args.ids, args.model, args.seg_dir, args.seg_crf_dir, args.seg_manifest,
+        args.seg_crf_manifest, args.device,
+    )
 
 
 def _write_params(args: argparse.Namespace) -> None:
@@ -254,12 +300,59 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--title", required=True)
     summary.add_argument("--csv", required=True)
     summary.add_argument("--markdown", required=True)
+    summary.add_argument("--per-class", action="store_true", help="one IoU column per class (the paper's Table 5 layout)")
     summary.set_defaults(run=_summary_table)
+
+    report = steps.add_parser("report", help="build the HTML report from a report spec")
+    report.add_argument("--spec", required=True, help="report spec as JSON (see wsgcn.report.build)")
+    report.add_argument("--out", required=True)
+    report.set_defaults(run=_report)
 
     params = steps.add_parser("write-params", help="write a stage's parameters as YAML")
     params.add_argument("--json", required=True)
     params.add_argument("--out", required=True)
     params.set_defaults(run=_write_params)
+    split = steps.add_parser("seg-split", help="write the segmentation train and evaluation id lists")
+    split.add_argument("--train-list", required=True, type=Path, help="ids with pseudo labels to train on")
+    split.add_argument("--eval-list", type=Path, help="ids to evaluate on (without --holdout)")
+    split.add_argument("--holdout", type=int, default=0, help="hold this many train ids out for evaluation")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--train-out", required=True)
+    split.add_argument("--eval-out", required=True)
+    split.set_defaults(run=_seg_split)
+
+    seg_data = steps.add_parser("seg-data", help="write the segmentation training-set manifest and statistics")
+    seg_data.add_argument("--spec", required=True)
+    seg_data.add_argument("--ids-file", required=True, type=Path)
+    seg_data.add_argument("--source", required=True)
+    seg_data.add_argument("--label-dir", help="pseudo-label stage folder (absent for ground_truth)")
+    seg_data.add_argument("--manifest", required=True)
+    seg_data.add_argument("--stats-csv", required=True)
+    seg_data.add_argument("--stats-markdown", required=True)
+    seg_data.set_defaults(run=_seg_data)
+
+    train_seg = steps.add_parser("train-seg", help="train DeepLabv2 on a training-set manifest")
+    train_seg.add_argument("--spec", required=True)
+    train_seg.add_argument("--manifest", required=True)
+    train_seg.add_argument("--model", required=True)
+    train_seg.add_argument("--checkpoint", required=True)
+    train_seg.add_argument("--history", required=True)
+    train_seg.add_argument("--threads", type=int, default=1)
+    train_seg.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    train_seg.set_defaults(run=_train_seg)
+
+    segment = steps.add_parser("segment", help="segment one shard of evaluation images (plain and CRF)")
+    segment.add_argument("--spec", required=True)
+    segment.add_argument("--ids", required=True, type=_ids_argument)
+    segment.add_argument("--model", required=True)
+    segment.add_argument("--seg-dir", required=True)
+    segment.add_argument("--seg-crf-dir", required=True)
+    segment.add_argument("--seg-manifest", required=True)
+    segment.add_argument("--seg-crf-manifest", required=True)
+    segment.add_argument("--threads", type=int, default=1)
+    segment.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    segment.set_defaults(run=_segment)
+
     return parser
 
 

@@ -48,6 +48,14 @@ class TrainParams(ConfigParams):
     seed: int = 0
     checkpoint_every: int = 100
 
+    def total_steps(self, num_images: int) -> int:
+        """Optimiser steps of the whole run: ``epochs`` full epochs."""
+        return steps_per_epoch(num_images, self.batch_size) * self.epochs
+
+    def lr_step(self, step: int) -> int:
+        """The step the poly schedule is evaluated at (every step by default)."""
+        return step
+
     def poly_sgd(self, groups: Sequence[tuple[list[nn.Parameter], float]]) -> torch.optim.SGD:
         """SGD over (parameters, lr multiplier) groups, base lr ``lr``."""
         return make_poly_sgd(
@@ -87,7 +95,7 @@ def run_training(
     per_epoch = steps_per_epoch(len(ids), params.batch_size)
     if per_epoch == 0:
         raise ConfigError(f"{params.section}.batch_size: {params.batch_size} exceeds the {len(ids)} training images")
-    max_step = per_epoch * params.epochs
+    max_step = params.total_steps(len(ids))
     step, history = 0, ["step,epoch,lr_factor,loss"]
     checkpoint = load_checkpoint(checkpoint_path)
     if checkpoint is not None and checkpoint.get("run_key") == run_key:
@@ -105,7 +113,7 @@ def run_training(
         epoch, index = divmod(step, per_epoch)
         order = epoch_order(len(ids), params.seed, epoch)
         batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
-        factor = set_poly_lr(optimizer, step, max_step, params.poly_power)
+        factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power)
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")
@@ -117,7 +125,7 @@ def run_training(
         if step % 10 == 0 or step == max_step:
             rate = (time.perf_counter() - started) / (step - first)
             log.info("step %d/%d epoch %d loss %.4f lr x%.4f (%.2f s/step)", step, max_step, epoch, loss.item(), factor, rate)
-        if step % params.checkpoint_every == 0 or step % per_epoch == 0:
+        if step % params.checkpoint_every == 0 or step % per_epoch == 0 or step == max_step:
             state = {"run_key": run_key, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict()}
             save_checkpoint(checkpoint_path, {**state, "history": history})
     with atomic_path(model_path) as tmp:

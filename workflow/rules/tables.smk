@@ -55,3 +55,28 @@ rule table2:
     shell:
         "{PYTHON} -m wsgcn summary-table --rows {params.rows:q} --title {params.title:q} --csv {output.csv:q}"
         " --markdown {output.markdown:q} > {log:q} 2>&1"
+
+
+# The segmentation table in the layout of the paper's Table 5 (per-class IoU on the
+# segmenter's evaluation split), one row per label set, without and with the CRF.
+SEG_TABLE = [
+    ({"training labels": LABEL_SET_TITLES[source], "CRF": "x" if crf else ""}, f"{chain['seg_crf' if crf else 'seg']}/eval/miou.csv")
+    for source, chain in SEG_CHAINS.items()
+    for crf in (False, True)
+]
+
+
+rule segmentation_table:
+    input:
+        tables=[table for _, table in SEG_TABLE],
+    output:
+        csv=f"{TABLES_DIR}/segmentation.csv",
+        markdown=f"{TABLES_DIR}/segmentation.md",
+    params:
+        rows=_summary_rows(SEG_TABLE),
+        title=f"Segmentation: DeepLabv2, per-class IoU (%) over {len(SEG_EVAL_IDS)} evaluation images",
+    log:
+        f"logs/{DATASET_NAME}/tables/segmentation.log",
+    shell:
+        "{PYTHON} -m wsgcn summary-table --per-class --rows {params.rows:q} --title {params.title:q}"
+        " --csv {output.csv:q} --markdown {output.markdown:q} > {log:q} 2>&1"

@@ -22,3 +22,19 @@ def read_miou(table_csv: str | Path) -> float:
 def summary_table(rows: Sequence[tuple[Mapping[str, str], str | Path]]) -> pd.DataFrame:
     """One row per (descriptive columns, per-class table CSV): the columns plus ``mIoU``."""
     return pd.DataFrame([{**columns, "mIoU": read_miou(table)} for columns, table in rows])
+
+
+def per_class_table(rows: Sequence[tuple[Mapping[str, str], str | Path]]) -> pd.DataFrame:
+    """The paper's Table 5 layout: one row per (descriptive columns, per-class table CSV),
+    one column per class (IoU, %) and ``mIoU`` last."""
+    records = []
+    for columns, table_csv in rows:
+        try:
+            table = pd.read_csv(table_csv)
+            ious = dict(zip(table["class"], table["iou"]))
+        except (OSError, KeyError, ValueError, pd.errors.ParserError) as error:
+            raise InputError(f"{table_csv}: not a per-class IoU table ({error})") from error
+        if "mIoU" not in ious:
+            raise InputError(f"{table_csv}: not a per-class IoU table (no mIoU row)")
+        records.append({**columns, **ious})
+    return pd.DataFrame(records)

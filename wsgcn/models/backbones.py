@@ -27,7 +27,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class BackboneSpec:
     """How to build, feed and initialise one backbone."""
 
-    build: Callable[[], nn.Module]
+    build: Callable[[int], nn.Module]
+    """Builds the trunk at the given output stride (one of ``output_strides``)."""
+    output_strides: tuple[int, ...]
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     cam_trainable_from: int
@@ -43,20 +45,23 @@ def _lite2_package_file() -> Path:
 
 BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite2": BackboneSpec(
-        build=lambda: EfficientNetLite(dilate=False),
+        build=lambda stride: EfficientNetLite(output_stride=stride, dilate=False),
+        output_strides=(16,),
         mean=(0.5, 0.5, 0.5),
         std=(0.5, 0.5, 0.5),
         cam_trainable_from=3,
     ),
     "resnet50": BackboneSpec(
-        build=lambda: ResNetFeatures(50),
+        build=lambda stride: ResNetFeatures(50, stride),
+        output_strides=(8, 16),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
         cam_trainable_from=2,
         imagenet_url="https://download.pytorch.org/models/resnet50-19c8e357.pth",
     ),
     "resnet101": BackboneSpec(
-        build=lambda: ResNetFeatures(101),
+        build=lambda stride: ResNetFeatures(101, stride),
+        output_strides=(8, 16),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
         cam_trainable_from=2,
@@ -107,10 +112,12 @@ def _adapt_keys(name: str, state: Mapping[str, torch.Tensor]) -> dict[str, torch
     return {key: value for key, value in state.items() if not key.startswith("fc.")}
 
 
-def build_backbone(name: str, weights: str) -> nn.Module:
-    """Build backbone ``name`` with ``weights`` (``imagenet``, ``none`` or a file path)."""
+def build_backbone(name: str, weights: str, output_stride: int = 16) -> nn.Module:
+    """Build backbone ``name`` at ``output_stride`` with ``weights`` (``imagenet``, ``none`` or a file path)."""
     spec = backbone_spec(name)
-    model = spec.build()
+    if output_stride not in spec.output_strides:
+        raise ConfigError(f"backbone {name} supports output strides {list(spec.output_strides)}, not {output_stride}")
+    model = spec.build(output_stride)
     if weights == "none":
         return model
     state = _imagenet_state(name, spec) if weights == "imagenet" else load_state_file(weights)

@@ -1,0 +1,1 @@
+"""The HTML evaluation report: tables, per-class chart, qualitative figures, provenance."""

@@ -1,0 +1,1 @@
+"""Stage II: the training set from pseudo labels, DeepLabv2 training, inference + CRF."""
