@@ -65,6 +65,7 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
         "figures": [{"id": "figure", "caption": "Pseudo labels.", "ids": ids,
                      "columns": [["image", "image"], ["GCN", str(labels)], ["missing", str(tmp_path / "none")],
                                  ["ground truth", "truth"]]}],
+        "statistics": [],
         "timings": {},
     }
     path = tmp_path / "report.html"

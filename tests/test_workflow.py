@@ -93,6 +93,8 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     assert [float(row[-1][1]) for row in tables["segmentation"]] == pytest.approx(segmentation["mIoU"].tolist(), abs=1e-9)
     dom_tables = html_tables(rendered_dom(report))
     assert dom_tables["segmentation"] == tables["segmentation"]
+    run_snakemake(tmp_path, "--cores", "1", "--configfile", config_path, "--report", "snakemake-report.html")
+    assert (tmp_path / "snakemake-report.html").stat().st_size > report.stat().st_size  # it embeds ours
     assert job_counts(run_snakemake(tmp_path, "-n", "--configfile", config_path).stdout) == {}
 
 

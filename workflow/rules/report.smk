@@ -29,6 +29,8 @@ REPORT_TABLES = [
         if REPORT["table2"]
         else []
     ),
+]
+REPORT_STATISTICS = [
     *(
         {"id": f"label-statistics-{source}", "caption": f"Segmentation training set from {LABEL_SET_TITLES[source]} labels",
          "csv": f"{chain['data']}/label_statistics.csv"}
@@ -83,6 +85,7 @@ REPORT_SPEC = canonical_json(
         "tables": REPORT_TABLES,
         "per_class": REPORT_PER_CLASS,
         "figures": REPORT_FIGURES,
+        "statistics": REPORT_STATISTICS,
         "timings": REPORT_TIMINGS,
     }
 )
@@ -90,9 +93,10 @@ REPORT_SPEC = canonical_json(
 
 rule report:
     input:
-        tables=[table["csv"] for table in REPORT_TABLES],
+        tables=[table["csv"] for table in REPORT_TABLES + REPORT_STATISTICS],
         per_class=[csv for group in REPORT_PER_CLASS for _, csv in group["rows"]],
         segmentation_table=f"{TABLES_DIR}/segmentation.csv",
+        code=[str(p) for p in module_sources("wsgcn.report.build")],
     output:
         report(REPORT_HTML, caption="../report/report.rst", category="Report"),
     params:

@@ -3,11 +3,12 @@
 The *report spec* (JSON, written by the workflow) names everything:
 
 * ``title``, ``dataset`` (the config's dataset section), ``config`` (the whole config);
-* ``tables``: list of ``{"id", "caption", "csv"}`` (summary tables and statistics, shown as they are);
+* ``tables``: list of ``{"id", "caption", "csv"}``: summary tables, shown as they are, first;
 * ``per_class``: list of ``{"id", "caption", "rows": [[name, per-class CSV], ...]}``: tables in
   the paper's Table 5 layout, each also drawn as a per-class bar chart;
 * ``figures``: list of ``{"id", "caption", "ids", "columns": [[title, source], ...]}`` where a
   source is ``"image"``, ``"truth"`` or a label folder;
+* ``statistics``: tables like ``tables``, shown after the figures;
 * ``timings``: ``{step: [glob patterns of benchmark TSVs]}``.
 """
 
@@ -73,6 +74,8 @@ def build_report(spec: Mapping[str, Any]) -> str:
         sections.append((group["caption"], html_table(frame, group["id"], group["caption"] + ", IoU (%)") + chart))
     for figure in spec["figures"]:
         sections.append((figure["caption"], _figure(dataset, figure)))
+    for table in spec["statistics"]:
+        sections.append((table["caption"], html_table(_read_csv(table["csv"]), table["id"], table["caption"])))
     timings = rule_timings(spec["timings"])
     sections.append(("Timings", html_table(timings, "timings", "Wall time per step, from the rules' benchmark files")))
     sections.append(("Software", html_table(software_versions(), "software", "Versions used to build this report")))
