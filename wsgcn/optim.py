@@ -12,17 +12,23 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+ParamGroup = tuple[list[nn.Parameter], float] | tuple[list[nn.Parameter], float, float]
+"""(parameters, base lr) or (parameters, base lr, weight-decay multiplier; Caffe's decay_mult)."""
+
 
 def make_poly_sgd(
-    groups: Sequence[tuple[list[nn.Parameter], float]],
+    groups: Sequence[ParamGroup],
     weight_decay: float,
     momentum: float,
     published_momentum_quirk: bool,
 ) -> torch.optim.SGD:
-    """SGD over ``(parameters, base_lr)`` groups; each group remembers its base lr."""
+    """SGD over ``groups``; each group remembers its base lr. The quirk's momentum is the
+    global ``weight_decay``, whatever a group's multiplier."""
     effective_momentum = weight_decay if published_momentum_quirk else momentum
     param_groups = [
-        {"params": params, "lr": lr, "initial_lr": lr, "weight_decay": weight_decay} for params, lr in groups if params
+        {"params": params, "lr": lr, "initial_lr": lr, "weight_decay": weight_decay * (decay_mult[0] if decay_mult else 1.0)}
+        for params, lr, *decay_mult in groups
+        if params
     ]
     return torch.optim.SGD(param_groups, lr=param_groups[0]["lr"], momentum=effective_momentum)
 

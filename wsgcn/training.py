@@ -22,7 +22,7 @@ from torch import nn
 from wsgcn.checkpoint import load_checkpoint, save_checkpoint
 from wsgcn.errors import ConfigError
 from wsgcn.io.atomic import atomic_path, write_text_atomic
-from wsgcn.optim import make_poly_sgd, set_poly_lr
+from wsgcn.optim import ParamGroup, make_poly_sgd, set_poly_lr
 from wsgcn.params import ConfigParams
 from wsgcn.runtime import derived_seed
 
@@ -56,10 +56,10 @@ class TrainParams(ConfigParams):
         """The step the poly schedule is evaluated at (every step by default)."""
         return step
 
-    def poly_sgd(self, groups: Sequence[tuple[list[nn.Parameter], float]]) -> torch.optim.SGD:
-        """SGD over (parameters, lr multiplier) groups, base lr ``lr``."""
+    def poly_sgd(self, groups: Sequence[ParamGroup]) -> torch.optim.SGD:
+        """SGD over (parameters, lr multiplier[, weight-decay multiplier]) groups, base lr ``lr``."""
         return make_poly_sgd(
-            [(parameters, self.lr * multiplier) for parameters, multiplier in groups],
+            [(parameters, self.lr * multiplier, *decay_mult) for parameters, multiplier, *decay_mult in groups],
             self.weight_decay,
             self.momentum,
             self.published_momentum_quirk,

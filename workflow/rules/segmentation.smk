@@ -165,17 +165,13 @@ for _source, _chain in SEG_CHAINS.items():
             " --seg-crf-manifest {output.seg_crf:q} --threads {threads} --device {DEVICE} > {log:q} 2>&1"
 
 
-def _seg_folder(wildcards):
-    return f"{RESULTS}/{DATASET_NAME}/{wildcards.stage}/{wildcards.digest}"
-
-
 rule eval_seg:
     # The same evaluator as every other label set, over the segmenter's evaluation split.
     input:
-        manifests=lambda wc: expand(f"{_seg_folder(wc)}/shards/{{shard}}.json", shard=SEG_SHARDS),
+        manifests=lambda wc: expand(f"{_label_folder(wc)}/shards/{{shard}}.json", shard=SEG_SHARDS),
         masks=mask_files(SEG_EVAL_IDS),
         eval_list=SEG_EVAL_LIST,
-        params_record=lambda wc: f"{_seg_folder(wc)}/params.yaml",
+        params_record=lambda wc: f"{_label_folder(wc)}/params.yaml",
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",
@@ -184,8 +180,8 @@ rule eval_seg:
         digest="[0-9a-f]{10}",
     params:
         spec=EVAL_SPEC,
-        folder=_seg_folder,
-        name=lambda wc: SEG_FOLDERS[_seg_folder(wc)],
+        folder=_label_folder,
+        name=lambda wc: SEG_FOLDERS[_label_folder(wc)],
     log:
         f"logs/{DATASET_NAME}/eval_seg/{{stage}}-{{digest}}.log",
     shell:

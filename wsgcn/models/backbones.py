@@ -132,6 +132,13 @@ def build_backbone(name: str, weights: str, output_stride: int = 16) -> nn.Modul
     return model
 
 
+def fix_batchnorm(model: nn.Module) -> None:
+    """Put every BatchNorm of ``model`` in eval mode: running statistics used, not updated."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+
+
 def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
     """uint8 or [0, 255] float images (N, 3, H, W) -> the backbone's normalised input."""
     spec = backbone_spec(name)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsgcn.models.backbones import backbone_spec, build_backbone, normalize
+from wsgcn.models.backbones import backbone_spec, build_backbone, fix_batchnorm, normalize
 
 
 class CamNet(nn.Module):
@@ -28,9 +28,7 @@ class CamNet(nn.Module):
     def train(self, mode: bool = True) -> CamNet:
         """Switch mode, but keep every BatchNorm in eval mode (fixed BN)."""
         super().train(mode)
-        for module in self.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.eval()
+        fix_batchnorm(self)
         return self
 
     def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:

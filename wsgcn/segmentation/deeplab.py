@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsgcn.models.backbones import backbone_spec, build_backbone
+from wsgcn.models.backbones import backbone_spec, build_backbone, fix_batchnorm
 
 STEM_CONVS = ("conv1", "stem_conv")
 """Names of the backbones' first convolutions, which the published recipe does not train."""
@@ -42,7 +42,8 @@ class DeepLabV2(nn.Module):
     """Backbone (final tap ``x5``) + ASPP; inputs are uint8-range RGB (N, 3, H, W).
 
     ``mean``/``std`` (RGB in [0, 1]) normalise the input; ``None`` uses the backbone's
-    ImageNet normalisation.
+    ImageNet normalisation. With ``freeze_bn`` every BatchNorm stays in eval mode in
+    training too (fixed statistics).
     """
 
     def __init__(
@@ -55,15 +56,23 @@ class DeepLabV2(nn.Module):
         msc_scales: Sequence[float] = (),
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
+        freeze_bn: bool = False,
     ):
         super().__init__()
         spec = backbone_spec(backbone)
         self.backbone = build_backbone(backbone, weights, output_stride)
         self.aspp = ASPP(self.backbone.tap_channels["x5"], num_classes, rates)
-        self.output_stride = output_stride
         self.msc_scales = tuple(msc_scales)
+        self.freeze_bn = freeze_bn
         self.register_buffer("mean", torch.tensor(mean if mean is not None else spec.mean).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(std if std is not None else spec.std).view(1, 3, 1, 1))
+
+    def train(self, mode: bool = True) -> DeepLabV2:
+        """Switch mode; with ``freeze_bn`` BatchNorm stays in eval mode."""
+        super().train(mode)
+        if self.freeze_bn:
+            fix_batchnorm(self)
+        return self
 
     def single_scale(self, normalised: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes, ceil(H/os), ceil(W/os)) of a normalised batch."""

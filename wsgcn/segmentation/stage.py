@@ -21,7 +21,7 @@ from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.images import load_rgb
 from wsgcn.errors import InputError
-from wsgcn.evaluation.tables import markdown_table
+from wsgcn.evaluation.tables import write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.atomic import write_text_atomic
 from wsgcn.io.label_png import stored_png_key, write_label_png
@@ -52,9 +52,7 @@ def training_set_stage(
     manifest = build_manifest(ids, source, path_of)
     stats = label_statistics(manifest, dataset.class_names)
     write_text_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    stats.to_csv(stats_csv, index=False, float_format="%.4f")
-    title = f"# Segmentation training set: {len(ids)} images, labels from {source}\n\n"
-    write_text_atomic(stats_md, title + markdown_table(stats) + "\n")
+    write_table(stats, stats_csv, stats_md, f"Segmentation training set: {len(ids)} images, labels from {source}")
     log.info("training set: %d images, labels from %s, %.1f %% of pixels ignored", len(ids), source, stats["pixel_share"].iloc[-1])
 
 
@@ -138,8 +136,7 @@ def infer_shard(
         marginals = crf_from_scores(rgb, probs, crf, softmax_quirk=False, normalise=False)
         write_label_png(path, marginals.argmax(axis=0).astype(np.uint8), key)
 
-    def image_key(image_id: str) -> str:
-        return file_digest(dataset.image_path(image_id))
+    image_keys = {image_id: file_digest(dataset.image_path(image_id)) for image_id in ids}
 
-    run_shard(ids, lambda i: text_digest(stage_key, image_key(i)), lambda i: label_path(seg_dir, i), compute_plain, seg_manifest, stored_png_key)
-    run_shard(ids, lambda i: text_digest(crf_key, image_key(i)), lambda i: label_path(seg_crf_dir, i), compute_crf, seg_crf_manifest, stored_png_key)
+    run_shard(ids, lambda i: text_digest(stage_key, image_keys[i]), lambda i: label_path(seg_dir, i), compute_plain, seg_manifest, stored_png_key)
+    run_shard(ids, lambda i: text_digest(crf_key, image_keys[i]), lambda i: label_path(seg_crf_dir, i), compute_crf, seg_crf_manifest, stored_png_key)

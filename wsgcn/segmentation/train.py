@@ -18,7 +18,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from wsgcn.data.classes import IGNORE_LABEL
 from wsgcn.data.images import load_rgb
@@ -45,7 +44,7 @@ class DeepLabParams(ConfigParams):
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
 
-    def build(self, num_classes: int, weights: str | None = None) -> DeepLabV2:
+    def build(self, num_classes: int, weights: str | None = None, freeze_bn: bool = False) -> DeepLabV2:
         """The network; ``weights`` overrides the configured backbone weights (e.g. ``none``)."""
         return DeepLabV2(
             self.backbone,
@@ -56,6 +55,7 @@ class DeepLabParams(ConfigParams):
             self.msc_scales,
             self.input_mean,
             self.input_std,
+            freeze_bn,
         )
 
 
@@ -95,14 +95,6 @@ def segmentation_loss(outputs: Sequence[torch.Tensor], labels: torch.Tensor) -> 
     return total
 
 
-def _set_train_mode(model: DeepLabV2, freeze_bn: bool) -> None:
-    model.train()
-    if freeze_bn:
-        for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.eval()
-
-
 def train_segmenter(
     image_path: Callable[[str], Path],
     label_paths: Mapping[str, Path],
@@ -118,16 +110,9 @@ def train_segmenter(
     """Train DeepLabv2 on the images ``label_paths`` names and save its state dict to ``model_path``."""
     ids = sorted(label_paths)
     seed_all(params.seed)
-    model = model_params.build(num_classes).to(device)
+    model = model_params.build(num_classes, freeze_bn=params.freeze_bn).to(device)
     backbone, aspp_weights, aspp_biases = model.parameter_groups()
-    groups = [
-        {"params": backbone, "lr": params.lr, "weight_decay": params.weight_decay},
-        {"params": aspp_weights, "lr": params.lr, "weight_decay": params.weight_decay},
-        {"params": aspp_biases, "lr": params.lr * params.aspp_bias_lr_mult, "weight_decay": 0.0},
-    ]
-    for group in groups:
-        group["initial_lr"] = group["lr"]
-    optimizer = torch.optim.SGD(groups, lr=params.lr, momentum=params.momentum)
+    optimizer = params.poly_sgd([(backbone, 1.0), (aspp_weights, 1.0), (aspp_biases, params.aspp_bias_lr_mult, 0.0)])
     fill = [255.0 * m for m in model.mean.flatten().tolist()]
 
     def batch_loss(batch_ids: list[str], epoch: int) -> torch.Tensor:
@@ -142,7 +127,6 @@ def train_segmenter(
             targets.append(target)
         batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).to(device)
         labels = torch.from_numpy(np.stack(targets)).to(device)
-        _set_train_mode(model, params.freeze_bn)
         return segmentation_loss(model(batch), labels)
 
     run_training(model, optimizer, ids, params, batch_loss, model_path, checkpoint_path, history_path, run_key)
