@@ -1,13 +1,15 @@
-"""Workflow overhead at VOC train_aug scale: jobs, dry-run time and no-op rerun time.
+"""Workflow overhead at VOC train_aug scale: jobs, SLURM jobs, dry-run and no-op rerun time.
 
 Builds a VOC-layout folder of empty placeholder files for N synthetic image ids (no
-pixels are read: nothing runs), then times
+pixels are read: nothing runs) with config/voc2012.yaml, then
 
-* a dry run of the full DAG from nothing (``snakemake -n``),
-* a no-op rerun (``snakemake --cores 2`` with every output present and up to date).
+* times a dry run of the full DAG from nothing (``snakemake -n``) and counts its jobs:
+  all of them, and those a SLURM run submits (every job but the ``localrule`` ones),
+* times a no-op rerun (``snakemake --cores 2`` with every output present and up to date),
+* counts the jobs per rule of a dry run after a GCN hyperparameter change.
 
 Usage: python benchmarks/dag_scale.py [--images 10582] [--eval-images 1464]
-       [--images-per-shard 100] [--repeats 3]
+       [--images-per-shard N (default: voc2012.yaml's)] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -42,11 +44,14 @@ def make_dataset(root: Path, num_images: int, num_eval: int) -> None:
     (root / "ImageSets/Segmentation/train.txt").write_text("".join(f"{i}\n" for i in ids[:num_eval]))
 
 
-def write_config(workdir: Path, images_per_shard: int) -> Path:
+def write_config(workdir: Path, images_per_shard: int | None, name: str = "bench.yaml", **changes) -> Path:
     config = yaml.safe_load((PROJECT / "config" / "voc2012.yaml").read_text())
     config["dataset"]["root"] = "VOC2012"
-    config["sharding"]["images_per_shard"] = images_per_shard
-    path = workdir / "bench.yaml"
+    if images_per_shard:
+        config["sharding"]["images_per_shard"] = images_per_shard
+    for section, values in changes.items():
+        config.setdefault(section, {}).setdefault("train", {}).update(values)
+    path = workdir / name
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -72,6 +77,31 @@ def job_stats(output: str) -> dict[str, int]:
     return stats
 
 
+RULE_HEADER = re.compile(r"^\s*rule(?:\s+(\w+))?:\s*$", re.M)
+
+
+def local_rules() -> set[str]:
+    """Rules that run in the Snakemake process itself, never on a cluster: those marked
+    ``localrule: True`` and those with nothing to run (targets such as ``all``). Read from
+    the rule files (a dry run prints every job as a plain 'rule')."""
+    names = set()
+    for path in [PROJECT / "Snakefile", *sorted((PROJECT / "workflow" / "rules").glob("*.smk"))]:
+        text = path.read_text()
+        headers = list(RULE_HEADER.finditer(text))
+        for header, following in zip(headers, [*headers[1:], None]):
+            body = text[header.end() : following.start() if following else len(text)]
+            runs = re.search(r"^\s+(shell|run|script|notebook|wrapper):", body, re.M)
+            if header.group(1) and ("localrule: True" in body or not runs):
+                names.add(header.group(1))
+    return names
+
+
+def submitted_jobs(stats: dict[str, int]) -> int:
+    """Jobs that a cluster executor submits: all but those of local rules."""
+    local = local_rules()
+    return sum(count for rule, count in stats.items() if rule != "total" and rule not in local)
+
+
 def create_outputs(workdir: Path, dry_output: str) -> None:
     """Create every output file a dry run lists, then let Snakemake order their mtimes."""
     for line in dry_output.splitlines():
@@ -86,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=10_582)
     parser.add_argument("--eval-images", type=int, default=1_464)
-    parser.add_argument("--images-per-shard", type=int, default=100)
+    parser.add_argument("--images-per-shard", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
@@ -99,6 +129,7 @@ def main() -> None:
             elapsed, dry_output = snakemake(workdir, config, "-n")
             dry_times.append(elapsed)
         stats = job_stats(dry_output)
+        slurm_jobs = submitted_jobs(stats)
         create_outputs(workdir, dry_output)
         snakemake(workdir, config, "--touch", "--cores", "1")
         noop_times = []
@@ -107,12 +138,18 @@ def main() -> None:
             if "Nothing to be done" not in noop_output:
                 raise SystemExit(f"the rerun was not a no-op:\n{noop_output[-3000:]}")
             noop_times.append(elapsed)
+        changed = write_config(workdir, args.images_per_shard, "gcn_change.yaml", gcn={"lr": 0.02})
+        gcn_stats = job_stats(snakemake(workdir, changed, "-n")[1])
+        per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 
-    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, images_per_shard={args.images_per_shard}")
+    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, images_per_shard={per_shard}")
     print("| measure | value |")
     print("|---|---|")
     for rule, count in stats.items():
         print(f"| jobs: {rule} | {count} |")
+    print(f"| SLURM jobs (all but localrules) | {slurm_jobs} |")
+    for rule, count in gcn_stats.items():
+        print(f"| jobs after gcn.train.lr 0.01 -> 0.02: {rule} | {count} |")
     print(f"| dry run, median of {args.repeats} (s) | {statistics.median(dry_times):.1f} (min {min(dry_times):.1f}, max {max(dry_times):.1f}) |")
     print(f"| no-op rerun, median of {args.repeats} (s) | {statistics.median(noop_times):.1f} (min {min(noop_times):.1f}, max {max(noop_times):.1f}) |")
 

@@ -25,10 +25,13 @@ def voc_sample() -> Path:
     return SHARED_SAMPLE
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the project's Snakefile with ``workdir`` as working directory."""
+def run_snakemake(
+    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the project's Snakefile with ``workdir`` as working directory; ``env`` adds
+    environment variables."""
     command = [str(SNAKEMAKE), "-s", str(PROJECT / "Snakefile"), "--directory", str(workdir), *args]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result

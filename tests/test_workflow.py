@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -121,8 +122,33 @@ def voc_workdir(tmp_path_factory) -> Path:
     del config["demo"]
     config["sharding"]["images_per_shard"] = 5  # 16 and 17 images both give 4 shards
     write_config(workdir, config, "base.yaml")
-    run_snakemake(workdir, "--cores", "2", "--configfile", str(workdir / "base.yaml"))
+    # A private copy of the package (first on PYTHONPATH), so that a test can edit a module.
+    shutil.copytree(PROJECT / "wsgcn", workdir / "package" / "wsgcn", ignore=shutil.ignore_patterns("__pycache__"))
+    run_voc(workdir, "--cores", "2", "--configfile", str(workdir / "base.yaml"))
     return workdir
+
+
+def run_voc(workdir: Path, *args: str):
+    """Snakemake in a ``voc_workdir``, importing the workdir's copy of the package."""
+    return run_snakemake(workdir, *args, env={"PYTHONPATH": str(workdir / "package")})
+
+
+def dry_run_jobs(workdir: Path, config: dict, name: str) -> dict[str, int]:
+    return job_counts(run_voc(workdir, "-n", "--configfile", write_config(workdir, config, name)).stdout)
+
+
+def file_times(workdir: Path, *stages: str) -> dict[Path, int]:
+    """mtime (ns) of every per-image result file of ``stages``."""
+    return {
+        path: path.stat().st_mtime_ns
+        for stage in stages
+        for path in (workdir / "results" / "tiny" / stage).glob("*/*.*")
+        if path.suffix in (".png", ".h5")
+    }
+
+
+def base_config(workdir: Path) -> dict:
+    return yaml.safe_load((workdir / "base.yaml").read_text())
 
 
 def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
@@ -148,10 +174,10 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
     """Dry run: one job per per-image stage plus the aggregates, no training; run: that
     shard computes one image in every stage."""
     base = str(workdir / "base.yaml")
-    assert job_counts(run_snakemake(workdir, "-n", "--configfile", base).stdout) == ONE_SHARD_RERUN
-    for log in workdir.glob("logs/tiny/*/*/*.log"):
+    assert job_counts(run_voc(workdir, "-n", "--configfile", base).stdout) == ONE_SHARD_RERUN
+    for log in [*workdir.glob("logs/tiny/*/*/*.log"), *workdir.glob("logs/tiny/train_seg/*.log")]:
         log.unlink()
-    run_snakemake(workdir, "--cores", "2", "--configfile", base)
+    run_voc(workdir, "--cores", "2", "--configfile", base)
     for stage in ("ir_label", "boundary", "partial_labels"):
         (summary,) = _shard_log_summaries(workdir, stage)
         assert summary.startswith("1 computed,")
@@ -166,23 +192,71 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
 
 
 def test_changing_the_evaluation_threshold_reruns_only_eval_cam_and_table1(voc_workdir: Path):
-    config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
+    config = base_config(voc_workdir)
     config["cam"]["eval"]["threshold"] = 0.3
-    path = write_config(voc_workdir, config, "threshold.yaml")
-    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
-    assert counts == {"eval_cam": 1, "table1": 1, "report": 1, "all": 1}  # Table 1 shows the CAM mIoU
+    # Table 1 shows the CAM mIoU
+    assert dry_run_jobs(voc_workdir, config, "threshold.yaml") == {"eval_cam": 1, "table1": 1, "report": 1, "all": 1}
 
 
-def test_changing_a_gcn_value_reruns_no_upstream_job(voc_workdir: Path):
-    config = yaml.safe_load((voc_workdir / "base.yaml").read_text())
+def _rerun_changed(workdir: Path, config: dict, name: str, unchanged: tuple[str, ...]) -> None:
+    """Run ``config``; the per-image results of the ``unchanged`` stages keep their files."""
+    before = file_times(workdir, *unchanged)
+    for log in workdir.glob("logs/tiny/*/*/*.log"):
+        log.unlink()
+    run_voc(workdir, "--cores", "2", "--configfile", write_config(workdir, config, name))
+    assert before and file_times(workdir, *unchanged) == before
+
+
+def _switching_back_reruns_only_the_summaries(workdir: Path) -> None:
+    """The base setting's folders are still there: going back rewrites only the shared tables."""
+    counts = job_counts(run_voc(workdir, "-n", "--configfile", str(workdir / "base.yaml")).stdout)
+    assert set(counts) <= {"table1", "segmentation_table", "report", "all"}
+
+
+def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Path):
+    config = base_config(voc_workdir)
     config.setdefault("gcn", {}).setdefault("train", {})["laplacian_weight"] = 0.0
-    path = write_config(voc_workdir, config, "gcn.yaml")
-    counts = job_counts(run_snakemake(voc_workdir, "-n", "--configfile", path).stdout)
     # the GCN + CRF labels change, so does everything trained on them: no CAM, IRNet or RW job
-    assert counts == {
+    assert dry_run_jobs(voc_workdir, config, "gcn.yaml") == {
         "gcn": 4, "eval_labels": 2, "stage_params": 5, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
         "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
     }
+    _rerun_changed(voc_workdir, config, "gcn.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "rw_crf", "partial"))
+    summaries = _shard_log_summaries(voc_workdir, "gcn")  # GCN labels, then their CRF, per shard
+    assert len(summaries) == 8 and all(s.startswith("4 computed, 0 reused") for s in summaries)
+    _switching_back_reruns_only_the_summaries(voc_workdir)
+
+
+def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: Path):
+    config = base_config(voc_workdir)
+    config.setdefault("final_crf", {})["bilateral_srgb"] = 7
+    # the random-walk and GCN jobs are rescheduled for their CRF outputs ...
+    assert dry_run_jobs(voc_workdir, config, "crf.yaml") == {
+        "random_walk": 4, "gcn": 4, "eval_labels": 2, "stage_params": 6, "table1": 1, "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+    }
+    _rerun_changed(voc_workdir, config, "crf.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial", "gcn"))
+    # ... and reuse every stored RW and GCN label: only the CRF is computed
+    for stage in ("random_walk", "gcn"):
+        labels, crf = _shard_log_summaries(voc_workdir, stage)[::2], _shard_log_summaries(voc_workdir, stage)[1::2]
+        assert all(s.startswith("0 computed, 4 reused") for s in labels)
+        assert all(s.startswith("4 computed, 0 reused") for s in crf)
+    _switching_back_reruns_only_the_summaries(voc_workdir)
+
+
+def test_changing_the_cam_schedule_reruns_everything_downstream_of_train_cam(voc_workdir: Path):
+    config = base_config(voc_workdir)
+    config["cam"]["train"]["epochs"] = 2
+    assert dry_run_jobs(voc_workdir, config, "cam_schedule.yaml") == {
+        "train_cam": 1, "cam": 4, "eval_cam": 1, "ir_label": 4, "train_irn": 1, "boundary": 4, "random_walk": 4,
+        "partial_labels": 4, "gcn": 4, "eval_labels": 6, "stage_params": 12, "table1": 1, "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+    }
+    _rerun_changed(voc_workdir, config, "cam_schedule.yaml", unchanged=())
+    for stage in ("cam", "ir_label", "boundary", "partial_labels"):
+        summaries = _shard_log_summaries(voc_workdir, stage)
+        assert len(summaries) == 4 and all(s.startswith("4 computed, 0 reused") for s in summaries)
+    _switching_back_reruns_only_the_summaries(voc_workdir)
 
 
 def test_adding_an_inference_image_computes_only_that_image(voc_workdir: Path):
@@ -199,6 +273,23 @@ def test_changing_one_image_recomputes_only_that_image(voc_workdir: Path):
     pixels[:8, :8] = 0
     Image.fromarray(pixels).save(image, quality=90)
     _rerun_expecting_one_shard(voc_workdir)
+
+
+def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: Path):
+    # Snakemake's code trigger sees only a rule's own text. Each rule lists the modules its
+    # step imports as inputs (checksummed, so a mere touch reruns nothing), and every
+    # per-image result key includes their digest, so a rescheduled job recomputes.
+    module = voc_workdir / "package" / "wsgcn" / "gcn" / "loss.py"  # imported by the GCN stage only
+    module.touch()
+    assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {}
+    module.write_text(module.read_text() + "# edited\n")
+    assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
+        "partial_labels": 4, "gcn": 4, "eval_labels": 3, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+    }
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "rw"))
+    summaries = _shard_log_summaries(voc_workdir, "gcn")
+    assert len(summaries) == 8 and all(s.startswith("4 computed, 0 reused") for s in summaries)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,10 @@ class TrainParams(ConfigParams):
     seed: int = 0
     checkpoint_every: int = 100
 
+    def warmup_factor(self, step: int) -> float:
+        """Scale of the poly lr at ``step``: 1 (no warm-up, as published) unless a subclass adds one."""
+        return 1.0
+
     def total_steps(self, num_images: int) -> int:
         """Optimiser steps of the whole run: ``epochs`` full epochs."""
         return steps_per_epoch(num_images, self.batch_size) * self.epochs
@@ -113,7 +117,7 @@ def run_training(
         epoch, index = divmod(step, per_epoch)
         order = epoch_order(len(ids), params.seed, epoch)
         batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
-        factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power)
+        factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power, params.warmup_factor(step))
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")

@@ -45,7 +45,7 @@ rule train_irn:
         spec=AFFINITY_SPEC,
         ir_dir=IR_LABEL_DIR,
         checkpoint=f"{TRAIN_IRN_DIR}/checkpoint.pt",
-    threads: workflow.cores
+    threads: 8
     resources:
         mem_mb=8000,
         runtime=720,

@@ -13,7 +13,7 @@ rule train_cam:
     params:
         spec=CAM_SPEC,
         checkpoint=f"{TRAIN_CAM_DIR}/checkpoint.pt",
-    threads: workflow.cores
+    threads: 8
     resources:
         mem_mb=8000,
         runtime=720,

@@ -14,6 +14,7 @@ if DATASET_CONFIG["kind"] == "demo":
             seed=config["demo"]["seed"],
             height=config["demo"]["height"],
             width=config["demo"]["width"],
+        localrule: True
         log:
             f"logs/{DATASET_NAME}/demo_data.log",
         shell:

@@ -101,6 +101,7 @@ rule report:
         report(REPORT_HTML, caption="../report/report.rst", category="Report"),
     params:
         spec=REPORT_SPEC,
+    localrule: True
     log:
         f"logs/{DATASET_NAME}/report.log",
     shell:

@@ -123,7 +123,7 @@ for _source, _chain in SEG_CHAINS.items():
         params:
             spec=SEG_SPEC,
             checkpoint=f"{_chain['train']}/checkpoint.pt",
-        threads: 2
+        threads: 8
         resources:
             mem_mb=8000,
             runtime=1440,

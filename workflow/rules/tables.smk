@@ -34,6 +34,7 @@ rule table1:
     params:
         rows=_summary_rows(TABLE1),
         title=f"Table 1: pseudo-label quality, mIoU (%) over {len(EVAL_IDS)} images",
+    localrule: True
     log:
         f"logs/{DATASET_NAME}/tables/table1.log",
     shell:
@@ -50,6 +51,7 @@ rule table2:
     params:
         rows=_summary_rows(TABLE2),
         title=f"Table 2: GCN loss ablation (fg + bg losses always on), mIoU (%) over {len(EVAL_IDS)} images",
+    localrule: True
     log:
         f"logs/{DATASET_NAME}/tables/table2.log",
     shell:
@@ -75,6 +77,7 @@ rule segmentation_table:
     params:
         rows=_summary_rows(SEG_TABLE),
         title=f"Segmentation: DeepLabv2, per-class IoU (%) over {len(SEG_EVAL_IDS)} evaluation images",
+    localrule: True
     log:
         f"logs/{DATASET_NAME}/tables/segmentation.log",
     shell:
