@@ -26,11 +26,11 @@ def voc_sample() -> Path:
 
 
 def run_snakemake(
-    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None, project: Path = PROJECT
 ) -> subprocess.CompletedProcess[str]:
-    """Run the project's Snakefile with ``workdir`` as working directory; ``env`` adds
+    """Run ``project``'s Snakefile with ``workdir`` as working directory; ``env`` adds
     environment variables."""
-    command = [str(SNAKEMAKE), "-s", str(PROJECT / "Snakefile"), "--directory", str(workdir), *args]
+    command = [str(SNAKEMAKE), "-s", str(project / "Snakefile"), "--directory", str(workdir), *args]
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -36,11 +36,11 @@ def test_resume_after_a_crash_gives_the_uninterrupted_result(tiny_dataset, tmp_p
 
     calls = {"n": 0}
 
-    def crash_at_step_five(optimizer, step, *args):
+    def crash_at_step_five(optimizer, step, max_step, power):
         calls["n"] += 1
         if step == 5:
             raise KeyboardInterrupt("simulated kill")
-        return set_poly_lr(optimizer, step, *args)
+        return set_poly_lr(optimizer, step, max_step, power)
 
     folder = tmp_path / "crashed"
     monkeypatch.setattr(train_module, "set_poly_lr", crash_at_step_five)
@@ -82,13 +82,3 @@ def test_unknown_training_keys_and_oversized_batches(tiny_dataset, tmp_path):
         train_cam(dataset, ids[:2], PARAMS, "efficientnet_lite2", "none", tmp_path / "m.pt", tmp_path / "c.pt",
                   tmp_path / "h.csv", "k", torch.device("cpu"))
 
-
-def test_warmup_scales_the_poly_schedule_linearly(tiny_dataset, tmp_path):
-    dataset, ids = tiny_dataset
-    params = CamTrainParams(**{**PARAMS.__dict__, "warmup_steps": 4})
-    train_cam(dataset, ids, params, "efficientnet_lite2", "none", tmp_path / "model.pt", tmp_path / "ckpt.pt",
-              tmp_path / "history.csv", "k", torch.device("cpu"))
-    factors = [float(line.split(",")[2]) for line in (tmp_path / "history.csv").read_text().splitlines()[1:]]
-    expected = [min(1.0, (step + 1) / 4) * (1 - step / 6) ** 0.9 for step in range(6)]
-    assert factors == pytest.approx(expected, abs=1e-6)
-    assert CamTrainParams().warmup_factor(0) == 1.0  # published: no warm-up

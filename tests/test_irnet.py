@@ -127,10 +127,10 @@ def test_irnet_resume_after_a_crash_gives_the_uninterrupted_result(ir_dataset, t
     reference, reference_history = _train(dataset, ids, labels, tmp_path / "straight")
     assert reference_history.count("\n") == 1 + 6
 
-    def crash_at_step_three(optimizer, step, *args):
+    def crash_at_step_three(optimizer, step, max_step, power):
         if step == 3:
             raise KeyboardInterrupt("simulated kill")
-        return set_poly_lr(optimizer, step, *args)
+        return set_poly_lr(optimizer, step, max_step, power)
 
     folder = tmp_path / "crashed"
     monkeypatch.setattr(training_module, "set_poly_lr", crash_at_step_three)

@@ -175,10 +175,10 @@ def test_segmenter_resume_after_a_crash_gives_the_uninterrupted_result(demo_data
     factors = [float(line.split(",")[2]) for line in reference_history.splitlines()[1:]]
     assert factors[0] == factors[1] and factors[2] == factors[3] and factors[1] > factors[2]  # poly every 2 steps
 
-    def crash_at_step_three(optimizer, step, *args):
+    def crash_at_step_three(optimizer, step, max_step, power):
         if step == 2 and load_checkpoint(tmp_path / "crashed" / "ckpt.pt")["step"] == 2:
             raise KeyboardInterrupt("simulated kill")
-        return set_poly_lr(optimizer, step, *args)
+        return set_poly_lr(optimizer, step, max_step, power)
 
     monkeypatch.setattr(training_module, "set_poly_lr", crash_at_step_three)
     with pytest.raises(KeyboardInterrupt):

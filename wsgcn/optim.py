@@ -33,12 +33,9 @@ def make_poly_sgd(
     return torch.optim.SGD(param_groups, lr=param_groups[0]["lr"], momentum=effective_momentum)
 
 
-def set_poly_lr(
-    optimizer: torch.optim.Optimizer, step: int, max_step: int, power: float, scale: float = 1.0
-) -> float:
-    """Set lr = initial_lr * scale * (1 - step / max_step) ** power in every group; returns
-    the factor ``scale * (1 - step / max_step) ** power``."""
-    factor = scale * (1.0 - step / max_step) ** power
+def set_poly_lr(optimizer: torch.optim.Optimizer, step: int, max_step: int, power: float) -> float:
+    """Set lr = initial_lr * (1 - step / max_step) ** power in every group; returns the factor."""
+    factor = (1.0 - step / max_step) ** power
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] * factor
     return factor

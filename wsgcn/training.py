@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from wsgcn.checkpoint import load_checkpoint, save_checkpoint
+from wsgcn.checkpoint import load_checkpoint, save_checkpoint, save_torch_file
 from wsgcn.errors import ConfigError
-from wsgcn.io.atomic import atomic_path, write_text_atomic
+from wsgcn.io.atomic import write_text_atomic
 from wsgcn.optim import ParamGroup, make_poly_sgd, set_poly_lr
 from wsgcn.params import ConfigParams
 from wsgcn.runtime import derived_seed
@@ -47,10 +47,6 @@ class TrainParams(ConfigParams):
     crop_size: int = 512
     seed: int = 0
     checkpoint_every: int = 100
-
-    def warmup_factor(self, step: int) -> float:
-        """Scale of the poly lr at ``step``: 1 (no warm-up, as published) unless a subclass adds one."""
-        return 1.0
 
     def total_steps(self, num_images: int) -> int:
         """Optimiser steps of the whole run: ``epochs`` full epochs."""
@@ -117,7 +113,7 @@ def run_training(
         epoch, index = divmod(step, per_epoch)
         order = epoch_order(len(ids), params.seed, epoch)
         batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
-        factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power, params.warmup_factor(step))
+        factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power)
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")
@@ -132,7 +128,6 @@ def run_training(
         if step % params.checkpoint_every == 0 or step % per_epoch == 0 or step == max_step:
             state = {"run_key": run_key, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict()}
             save_checkpoint(checkpoint_path, {**state, "history": history})
-    with atomic_path(model_path) as tmp:
-        torch.save({key: value.cpu() for key, value in model.state_dict().items()}, tmp)
+    save_torch_file(model_path, {key: value.cpu() for key, value in model.state_dict().items()})
     write_text_atomic(history_path, "\n".join(history) + "\n")
     log.info("saved %s after %d steps", model_path, max_step)

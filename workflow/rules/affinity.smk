@@ -11,7 +11,7 @@ rule ir_label:
     output:
         manifest=f"{IR_LABEL_DIR}/shards/{{shard}}.json",
     params:
-        spec=AFFINITY_SPEC,
+        spec=IR_LABEL_SPEC,
         ids=shard_ids_json,
         cam_dir=CAM_DIR,
         out_dir=IR_LABEL_DIR,
@@ -42,7 +42,7 @@ rule train_irn:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         history=f"{TRAIN_IRN_DIR}/history.csv",
     params:
-        spec=AFFINITY_SPEC,
+        spec=TRAIN_IRN_SPEC,
         ir_dir=IR_LABEL_DIR,
         checkpoint=f"{TRAIN_IRN_DIR}/checkpoint.pt",
     threads: 8
@@ -69,7 +69,7 @@ rule boundary:
     output:
         manifest=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
     params:
-        spec=AFFINITY_SPEC,
+        spec=BOUNDARY_SPEC,
         ids=shard_ids_json,
         out_dir=BOUNDARY_DIR,
     threads: 2
@@ -95,7 +95,7 @@ rule random_walk:
         rw=f"{RW_DIR}/shards/{{shard}}.json",
         rw_crf=f"{RW_CRF_DIR}/shards/{{shard}}.json",
     params:
-        spec=AFFINITY_SPEC,
+        spec=RW_SPEC,
         ids=shard_ids_json,
         cam_dir=CAM_DIR,
         boundary_dir=BOUNDARY_DIR,

@@ -11,7 +11,7 @@ rule train_cam:
         model=f"{TRAIN_CAM_DIR}/model.pt",
         history=f"{TRAIN_CAM_DIR}/history.csv",
     params:
-        spec=CAM_SPEC,
+        spec=TRAIN_CAM_SPEC,
         checkpoint=f"{TRAIN_CAM_DIR}/checkpoint.pt",
     threads: 8
     resources:
@@ -63,7 +63,7 @@ rule eval_cam:
         csv=f"{CAM_DIR}/eval/cam_miou.csv",
         markdown=f"{CAM_DIR}/eval/cam_miou.md",
     params:
-        spec=CAM_SPEC,
+        spec=EVAL_SPEC,
         threshold=config["cam"]["eval"]["threshold"],
         cam_dir=CAM_DIR,
     log:

@@ -72,10 +72,16 @@ TRAIN_CAM_DIR, TRAIN_CAM_HASH = _stage(
 )
 CAM_DIR, CAM_HASH = _stage("cam", {"infer": config["cam"]["infer"]}, TRAIN_CAM_HASH)
 
-CAM_SPEC = canonical_json(
-    {"dataset": DATASET_SPEC, "backbone": BACKBONE_SPEC, "train": config["cam"]["train"],
-     "infer": config["cam"]["infer"]}
-)
+
+def step_spec(**sections):
+    """The --spec JSON of a step: the dataset plus only the config sections the step reads,
+    so that changing a value reruns (through Snakemake's params trigger) only the rules
+    that use it."""
+    return canonical_json({"dataset": DATASET_SPEC, **sections})
+
+
+TRAIN_CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, train=config["cam"]["train"])
+CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=config["cam"]["infer"])
 CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
 
 _not_inferred = sorted(set(TRAIN_IDS) - set(INFER_IDS))
@@ -94,18 +100,18 @@ BOUNDARY_DIR, BOUNDARY_HASH = _stage("boundary", {"infer": IRN["infer"]}, TRAIN_
 RW_DIR, RW_HASH = _stage("rw", {"random_walk": config["random_walk"]}, BOUNDARY_HASH)
 RW_CRF_DIR, RW_CRF_HASH = _stage("rw_crf", {"final_crf": config["final_crf"]}, RW_HASH)
 
-AFFINITY_SPEC = canonical_json(
-    {"dataset": DATASET_SPEC, "backbone": BACKBONE_SPEC, "ir_label": IRN["ir_label"], "train": IRN["train"],
-     "infer": IRN["infer"], "random_walk": config["random_walk"], "final_crf": config["final_crf"]}
-)
+IR_LABEL_SPEC = step_spec(ir_label=IRN["ir_label"])
+TRAIN_IRN_SPEC = step_spec(backbone=BACKBONE_SPEC, train=IRN["train"])
+BOUNDARY_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=IRN["infer"])
+RW_SPEC = step_spec(random_walk=config["random_walk"], final_crf=config["final_crf"])
 AFFINITY_CODE = [str(p) for p in module_sources("wsgcn.affinity.stage")]
 
-EVAL_SPEC = canonical_json({"dataset": DATASET_SPEC})
+EVAL_SPEC = step_spec()
 
 GCN = config["gcn"]
 GRAPH_WALK = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
 PARTIAL_DIR, PARTIAL_HASH = _stage("partial", {"partial_labels": GCN["partial_labels"]}, CAM_HASH)
-PARTIAL_SPEC = canonical_json({"dataset": DATASET_SPEC, "gcn": {"partial_labels": GCN["partial_labels"]}})
+PARTIAL_SPEC = step_spec(gcn={"partial_labels": GCN["partial_labels"]})
 GCN_CODE = [str(p) for p in module_sources("wsgcn.gcn.stage")]
 
 
@@ -115,10 +121,7 @@ def _gcn_setting(train):
         "gcn", {"graph": GCN["graph"], "train": train, "walk": GRAPH_WALK}, text_digest(PARTIAL_HASH, BOUNDARY_HASH)
     )
     crf_dir, _ = _stage("gcn_crf", {"final_crf": config["final_crf"]}, gcn_hash)
-    spec = canonical_json(
-        {"dataset": DATASET_SPEC, "gcn": {"graph": GCN["graph"], "train": train}, "random_walk": GRAPH_WALK,
-         "final_crf": config["final_crf"]}
-    )
+    spec = step_spec(gcn={"graph": GCN["graph"], "train": train}, random_walk=GRAPH_WALK, final_crf=config["final_crf"])
     return gcn_dir, crf_dir, spec
 
 

@@ -5,9 +5,8 @@
 from wsgcn.segmentation.training_set import holdout_split
 
 SEG = config["segmentation"]
-SEG_SPEC = canonical_json(
-    {"dataset": DATASET_SPEC, "segmentation": {key: SEG[key] for key in ("model", "train", "crf")}}
-)
+SEG_TRAIN_SPEC = step_spec(segmentation={key: SEG[key] for key in ("model", "train")})
+SEG_INFER_SPEC = step_spec(segmentation={key: SEG[key] for key in ("model", "crf")})
 SEG_CODE = [str(p) for p in module_sources("wsgcn.segmentation.stage")]
 
 
@@ -121,7 +120,7 @@ for _source, _chain in SEG_CHAINS.items():
             model=f"{_chain['train']}/model.pt",
             history=f"{_chain['train']}/history.csv",
         params:
-            spec=SEG_SPEC,
+            spec=SEG_TRAIN_SPEC,
             checkpoint=f"{_chain['train']}/checkpoint.pt",
         threads: 8
         resources:
@@ -147,7 +146,7 @@ for _source, _chain in SEG_CHAINS.items():
             seg=f"{_chain['seg']}/shards/{{shard}}.json",
             seg_crf=f"{_chain['seg_crf']}/shards/{{shard}}.json",
         params:
-            spec=SEG_SPEC,
+            spec=SEG_INFER_SPEC,
             ids=lambda wc: canonical_json(SEG_SHARDS[wc.shard]),
             seg_dir=_chain["seg"],
             seg_crf_dir=_chain["seg_crf"],

@@ -36,11 +36,6 @@ class CamTrainParams(TrainParams):
 
     classifier_lr_mult: float = 10.0
     resize_long: tuple[int, int] = (320, 640)
-    warmup_steps: int = 0
-
-    def warmup_factor(self, step: int) -> float:
-        """Linear lr warm-up over the first ``warmup_steps`` steps (0: none, as published)."""
-        return min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
 
 
 def _load_batch(
