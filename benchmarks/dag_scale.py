@@ -29,8 +29,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [str(Path(sys.executable).parent / "snakemake"), "-s", str(PROJECT / "Snakefile")]
 
 
-def make_dataset(root: Path, num_images: int, num_eval: int) -> None:
+def make_dataset(root: Path, num_images: int, num_eval: int, num_val: int) -> None:
     ids = [f"{2007 + i // 2000}_{i % 2000:06d}" for i in range(num_images)]
+    val_ids = [f"2013_{i:06d}" for i in range(num_val)]  # the segmenter's evaluation split
     for folder in ("JPEGImages", "Annotations", "SegmentationClass", "ImageSets/Segmentation"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     for image_id in ids:
@@ -38,6 +39,10 @@ def make_dataset(root: Path, num_images: int, num_eval: int) -> None:
         (root / "Annotations" / f"{image_id}.xml").touch()
     for image_id in ids[:num_eval]:
         (root / "SegmentationClass" / f"{image_id}.png").touch()
+    for image_id in val_ids:
+        for folder, suffix in (("JPEGImages", "jpg"), ("Annotations", "xml"), ("SegmentationClass", "png")):
+            (root / folder / f"{image_id}.{suffix}").touch()
+    (root / "ImageSets/Segmentation/val.txt").write_text("".join(f"{i}\n" for i in val_ids))
     (root / "ImageSets/Segmentation/train_aug.txt").write_text(
         "".join(f"/JPEGImages/{i}.jpg /SegmentationClassAug/{i}.png\n" for i in ids)
     )
@@ -64,7 +69,7 @@ def snakemake(workdir: Path, config: Path, *args: str) -> tuple[float, str]:
     )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        raise SystemExit(f"snakemake {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        raise SystemExit(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return elapsed, result.stdout + result.stderr
 
 
@@ -116,13 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=10_582)
     parser.add_argument("--eval-images", type=int, default=1_464)
+    parser.add_argument("--val-images", type=int, default=1_449)
     parser.add_argument("--images-per-shard", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="wsgcn-dag-") as tmp:
         workdir = Path(tmp)
-        make_dataset(workdir / "VOC2012", args.images, args.eval_images)
+        make_dataset(workdir / "VOC2012", args.images, args.eval_images, args.val_images)
         config = write_config(workdir, args.images_per_shard)
         dry_times = []
         for _ in range(args.repeats):
@@ -142,7 +148,8 @@ def main() -> None:
         gcn_stats = job_stats(snakemake(workdir, changed, "-n")[1])
         per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 
-    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, images_per_shard={per_shard}")
+    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, {args.val_images} segmenter"
+          f" evaluation images, images_per_shard={per_shard}")
     print("| measure | value |")
     print("|---|---|")
     for rule, count in stats.items():
