@@ -280,7 +280,7 @@ def test_changing_a_value_reruns_only_the_rules_that_read_it(voc_workdir: Path):
         ("segmentation", "crf", {"iterations": 5}, {"train_seg_gcn_crf", "seg_data_gcn_crf", "gcn"}),
     ]:
         config = base_config(voc_workdir)
-        config[section][key].update(value)
+        config[section].setdefault(key, {}).update(value)
         counts = dry_run_jobs(voc_workdir, config, f"{section}-{key}.yaml")
         assert counts and not set(counts) & not_rerun, (section, key, counts)
 
