@@ -49,13 +49,16 @@ def make_dataset(root: Path, num_images: int, num_eval: int, num_val: int) -> No
     (root / "ImageSets/Segmentation/train.txt").write_text("".join(f"{i}\n" for i in ids[:num_eval]))
 
 
-def write_config(workdir: Path, images_per_shard: int | None, name: str = "bench.yaml", **changes) -> Path:
+def write_config(
+    workdir: Path, images_per_shard: int | None, name: str = "bench.yaml", gcn_train: dict | None = None
+) -> Path:
+    """voc2012.yaml on the synthetic folder; ``gcn_train`` overrides values of gcn.train."""
     config = yaml.safe_load((PROJECT / "config" / "voc2012.yaml").read_text())
     config["dataset"]["root"] = "VOC2012"
     if images_per_shard:
         config["sharding"]["images_per_shard"] = images_per_shard
-    for section, values in changes.items():
-        config.setdefault(section, {}).setdefault("train", {}).update(values)
+    if gcn_train:
+        config.setdefault("gcn", {}).setdefault("train", {}).update(gcn_train)
     path = workdir / name
     path.write_text(yaml.safe_dump(config))
     return path
@@ -144,7 +147,7 @@ def main() -> None:
             if "Nothing to be done" not in noop_output:
                 raise SystemExit(f"the rerun was not a no-op:\n{noop_output[-3000:]}")
             noop_times.append(elapsed)
-        changed = write_config(workdir, args.images_per_shard, "gcn_change.yaml", gcn={"lr": 0.02})
+        changed = write_config(workdir, args.images_per_shard, "gcn_change.yaml", gcn_train={"lr": 0.02})
         gcn_stats = job_stats(snakemake(workdir, changed, "-n")[1])
         per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 

@@ -263,9 +263,7 @@ def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: P
     # Going back, the RW and GCN jobs are scheduled again (their label manifests are shared
     # by both CRF settings, and were last written with the other one's params) and reuse
     # every stored label and CRF label.
-    for log in workdir_logs(voc_workdir):
-        log.unlink()
-    run_voc(voc_workdir, "--cores", "2", "--configfile", str(voc_workdir / "base.yaml"))
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=())
     for stage in ("random_walk", "gcn"):
         assert _image_counts(_shard_log_summaries(voc_workdir, stage)) == (0, 32)
 
