@@ -1,14 +1,17 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
 
+import wsgcn.cam.train as cam_train_module
 import wsgcn.training as train_module
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.checkpoint import load_checkpoint
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import ConfigError
+from wsgcn.models.cam_net import CamNet
 from wsgcn.optim import make_poly_sgd, set_poly_lr
 
 PARAMS = CamTrainParams(
@@ -82,3 +85,24 @@ def test_unknown_training_keys_and_oversized_batches(tiny_dataset, tmp_path):
         train_cam(dataset, ids[:2], PARAMS, "efficientnet_lite2", "none", tmp_path / "m.pt", tmp_path / "c.pt",
                   tmp_path / "h.csv", "k", torch.device("cpu"))
 
+
+
+@pytest.mark.parametrize("warmup_steps", [0, 3])
+def test_classifier_warmup_keeps_the_backbone_still(tiny_dataset, tmp_path, monkeypatch, warmup_steps):
+    dataset, ids = tiny_dataset
+    initial = {}
+
+    class RecordingCamNet(CamNet):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            initial.update({k: v.clone() for k, v in self.state_dict().items()})
+
+    monkeypatch.setattr(cam_train_module, "CamNet", RecordingCamNet)
+    params = dataclasses.replace(PARAMS, epochs=1, classifier_warmup_steps=warmup_steps)  # 3 steps
+    train_cam(dataset, ids, params, "efficientnet_lite2", "none", tmp_path / "model.pt", tmp_path / "ckpt.pt",
+              tmp_path / "history.csv", "k", torch.device("cpu"))
+    trained = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert not torch.equal(trained["classifier.weight"], initial["classifier.weight"])
+    # the last blocks are trainable (IRNet freezes only the early stages)
+    last_block = [k for k in trained if k.startswith("backbone.") and k.endswith(".weight") and "bn" not in k][-1]
+    assert torch.equal(trained[last_block], initial[last_block]) == (warmup_steps == 3)

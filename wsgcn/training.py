@@ -56,6 +56,10 @@ class TrainParams(ConfigParams):
         """The step the poly schedule is evaluated at (every step by default)."""
         return step
 
+    def group_lr_scale(self, step: int, group: int) -> float:
+        """Multiplier on parameter group ``group``'s poly lr at ``step`` (1 by default)."""
+        return 1.0
+
     def poly_sgd(self, groups: Sequence[ParamGroup]) -> torch.optim.SGD:
         """SGD over (parameters, lr multiplier[, weight-decay multiplier]) groups, base lr ``lr``."""
         return make_poly_sgd(
@@ -114,6 +118,8 @@ def run_training(
         order = epoch_order(len(ids), params.seed, epoch)
         batch_ids = [ids[i] for i in order[index * params.batch_size : (index + 1) * params.batch_size]]
         factor = set_poly_lr(optimizer, params.lr_step(step), max_step, params.poly_power)
+        for index, group in enumerate(optimizer.param_groups):
+            group["lr"] *= params.group_lr_scale(step, index)
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")

@@ -1,7 +1,8 @@
 """Training the CAM classifier on image-level labels (IRNet ``step/train_cam.py``).
 
 Multilabel soft-margin loss, SGD with poly decay (backbone lr, classifier lr x10), the
-published no-momentum quirk as an option. Checkpoints are written every
+published no-momentum quirk as an option, and an optional classifier-only warm-up (not
+published: the backbone's lr is 0 for the first steps). Checkpoints are written every
 ``checkpoint_every`` steps and at the end of each epoch; a rerun with the same run key
 resumes from the last one and gives the same final weights as an uninterrupted run.
 """
@@ -35,7 +36,12 @@ class CamTrainParams(TrainParams):
     section: ClassVar[str] = "cam.train"
 
     classifier_lr_mult: float = 10.0
+    classifier_warmup_steps: int = 0
     resize_long: tuple[int, int] = (320, 640)
+
+    def group_lr_scale(self, step: int, group: int) -> float:
+        """The backbone (group 0) stands still for the first ``classifier_warmup_steps`` steps."""
+        return 0.0 if group == 0 and step < self.classifier_warmup_steps else 1.0
 
 
 def _load_batch(
