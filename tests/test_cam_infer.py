@@ -6,6 +6,9 @@ import torch
 
 from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.infer import multiscale_cam, normalise_per_class
+from wsgcn.cam.stage import cam_result_path, infer_shard
+from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
+from wsgcn.errors import NumericalError, WsgcnError
 from wsgcn.models.cam_net import CamNet
 
 
@@ -64,3 +67,18 @@ def test_multiscale_cam_matches_naive_reference():
     assert cam.max() <= 1.0 and cam.min() >= 0.0
     empty_cam, empty_high = multiscale_cam(model, rgb, [], scales=[1.0])
     assert empty_cam.shape == (0, 10, 13) and empty_high.shape == (0, 37, 50)
+
+
+def test_a_model_giving_nan_stops_the_shard_at_the_image_and_writes_no_cam(tmp_path):
+    ids = write_demo_dataset(tmp_path / "voc", 3, seed=4, size=(64, 80))
+    model = CamNet("efficientnet_lite2", len(DEMO_CLASSES), "none")
+    state = model.state_dict()
+    state["classifier.weight"][:] = float("nan")
+    torch.save(state, tmp_path / "model.pt")
+    spec = {"dataset": {"name": "t", "kind": "voc", "root": str(tmp_path / "voc"), "class_names": list(DEMO_CLASSES)},
+            "backbone": {"name": "efficientnet_lite2", "weights": "none"},
+            "infer": {"scales": [1.0], "flip": False, "mantissa_bits": 7}}
+    with pytest.raises(NumericalError, match=rf"^{ids[0]}: CAM contains NaN or Inf; the model in .*model.pt is broken"):
+        infer_shard(spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "cam"), str(tmp_path / "manifest.json"), "cpu")
+    assert not cam_result_path(tmp_path / "cam", ids[0]).exists() and not (tmp_path / "manifest.json").exists()
+    assert isinstance(NumericalError("x"), WsgcnError)  # the command line prints it as one line, exit 1

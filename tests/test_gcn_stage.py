@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from wsgcn.crf import CrfParams
+from wsgcn.errors import NumericalError
 from wsgcn.gcn.decode import crf_labels, plain_labels, upsample_log_probs
 from wsgcn.gcn.graph import GraphParams, dense_normalised_graph, graph_propagation
 from wsgcn.gcn.stage import upsample_nearest
@@ -105,3 +106,10 @@ def test_summary_table_takes_each_methods_miou_row(tmp_path):
     assert table.to_dict("list") == {"method": ["GCN", "GCN"], "dCRF": ["", "x"], "mIoU": [61.25, 48.5]}
     with pytest.raises(InputError, match="c.csv"):
         summary_table([({"method": "x"}, broken)])
+
+
+def test_a_nan_loss_stops_the_gcn_with_a_numerical_error():
+    features, labels, colours, _ = _toy_image()
+    features[0, 0] = float("nan")
+    with pytest.raises(NumericalError, match="GCN loss is nan at step 0"):
+        train_gcn(features, labels, colours, lambda v: v, GcnTrainParams(steps=3), seed=0)

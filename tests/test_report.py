@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import html_tables, rendered_dom
+from wsgcn.data.check import check_shard
+from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.evaluation.summary import per_class_table
 from wsgcn.io.label_png import write_label_png
@@ -51,6 +53,9 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
     labels = tmp_path / "labels"
     for image_id in ids:
         write_label_png(labels / "images" / f"{image_id}.png", np.zeros((40, 56), np.uint8), "k")
+    annotation = tmp_path / "data" / "Annotations" / f"{ids[2]}.xml"
+    annotation.write_text(annotation.read_text().split("<object>")[0] + "</annotation>\n")  # no foreground
+    check_shard(Dataset(tmp_path / "data", CLASSES, "xml"), ids, set(), 1, tmp_path / "check.json")
     summary = tmp_path / "table1.csv"
     pd.DataFrame({"method": ["CAM", "GCN + CRF"], "mIoU": [40.1234, 71.0456]}).to_csv(summary, index=False)
     spec = {
@@ -67,6 +72,7 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
                                  ["ground truth", "truth"]]}],
         "statistics": [],
         "timings": {},
+        "input_checks": [str(tmp_path / "check.json")],
     }
     path = tmp_path / "report.html"
     write_report(spec, path)
@@ -84,6 +90,8 @@ def test_report_tables_hold_the_csv_numbers_and_figures_are_embedded(tiny_report
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) == 2  # bar chart + figure
     assert "http://" not in text and "https://" not in text.split("<pre")[0]  # self-contained
     assert build_report(spec) == text  # deterministic apart from nothing
+    ids = spec["figures"][0]["ids"]
+    assert re.search(rf'id="no-foreground">1 image\(s\) have no foreground label[^<]*: {ids[2]}</p>', text)
 
 
 def test_report_renders_in_headless_chromium(tiny_report):

@@ -38,6 +38,14 @@ def _make_demo(args: argparse.Namespace) -> None:
     logging.getLogger("wsgcn").info("wrote %d demo images to %s", len(ids), args.root)
 
 
+def _check_inputs(args: argparse.Namespace) -> None:
+    from wsgcn.data.check import check_shard
+    from wsgcn.data.dataset import dataset_from_config
+
+    spec = json.loads(args.spec)
+    check_shard(dataset_from_config(spec["dataset"]), args.ids, set(args.mask_ids), spec["input_check"]["min_side"], args.record)
+
+
 def _train_cam(args: argparse.Namespace) -> None:
     from wsgcn.cam.stage import train_stage
 
@@ -191,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--height", required=True, type=int)
     demo.add_argument("--width", required=True, type=int)
     demo.set_defaults(run=_make_demo)
+
+    check = steps.add_parser("check-inputs", help="check the images, labels and masks of one shard")
+    check.add_argument("--spec", required=True, help="step spec as JSON")
+    check.add_argument("--ids", required=True, type=_ids_argument)
+    check.add_argument("--mask-ids", required=True, type=_ids_argument, help="ids whose masks are used (JSON list)")
+    check.add_argument("--record", required=True, help="check record (JSON) to write")
+    check.set_defaults(run=_check_inputs)
 
     train = steps.add_parser("train-cam", help="train the CAM classifier")
     train.add_argument("--spec", required=True, help="stage spec as JSON")

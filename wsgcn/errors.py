@@ -11,3 +11,7 @@ class InputError(WsgcnError):
 
 class ConfigError(WsgcnError):
     """A configuration value is missing, of the wrong type or out of range."""
+
+
+class NumericalError(WsgcnError, FloatingPointError):
+    """A model produced NaN or Inf (a loss, CAM, boundary map or score); nothing is written."""

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from wsgcn.checkpoint import load_checkpoint, save_checkpoint, save_torch_file
-from wsgcn.errors import ConfigError
+from wsgcn.errors import ConfigError, NumericalError
 from wsgcn.io.atomic import write_text_atomic
 from wsgcn.optim import ParamGroup, make_poly_sgd, set_poly_lr
 from wsgcn.params import ConfigParams
@@ -122,7 +122,7 @@ def run_training(
             group["lr"] *= params.group_lr_scale(step, index)
         loss = batch_loss(batch_ids, epoch)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")
+            raise NumericalError(f"training loss is {loss.item()} at step {step}; lower {params.section}.lr")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

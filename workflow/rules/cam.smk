@@ -6,6 +6,8 @@ rule train_cam:
         images=image_files(TRAIN_IDS),
         labels=label_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
+        # ancient: a check rerun for an image added to the infer list only must not retrain
+        checks=ancient(check_records(TRAIN_IDS)),
         code=CAM_CODE,
     output:
         model=f"{TRAIN_CAM_DIR}/model.pt",
@@ -32,6 +34,7 @@ rule cam:
         model=f"{TRAIN_CAM_DIR}/model.pt",
         images=shard_images,
         labels=shard_labels,
+        check=f"{CHECK_DIR}/{{shard}}.json",
         code=CAM_CODE,
     output:
         manifest=f"{CAM_DIR}/shards/{{shard}}.json",

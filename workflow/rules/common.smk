@@ -45,6 +45,7 @@ if _not_inferred:
     raise WsgcnError(f"dataset.lists.eval: {len(_not_inferred)} ids are not in the infer list, e.g. {_not_inferred[:3]}")
 
 SHARDS = make_shards(INFER_IDS, config["sharding"]["images_per_shard"])
+SHARD_OF = {image_id: shard for shard, ids in SHARDS.items() for image_id in ids}
 
 wildcard_constraints:
     shard=r"s\d{4}-of-\d{4}|img-[A-Za-z0-9_][A-Za-z0-9_.\-]*",
@@ -79,6 +80,11 @@ def step_spec(**sections):
     that use it."""
     return canonical_json({"dataset": DATASET_SPEC, **sections})
 
+
+CHECK_DIR = f"{RESULTS}/{DATASET_NAME}/input_check"
+CHECK_SPEC = step_spec(input_check=config["input_check"])
+CHECK_CODE = [str(p) for p in module_sources("wsgcn.data.check")]
+MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 
 TRAIN_CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, train=config["cam"]["train"])
 CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=config["cam"]["infer"])
@@ -186,6 +192,15 @@ def shard_labels(wildcards):
 
 def shard_ids_json(wildcards):
     return canonical_json(SHARDS[wildcards.shard])
+
+
+def shard_mask_ids(wildcards):
+    return [i for i in SHARDS[wildcards.shard] if i in MASK_IDS]
+
+
+def check_records(ids):
+    """The input check records of the shards holding ``ids``."""
+    return sorted({f"{CHECK_DIR}/{SHARD_OF[i]}.json" for i in ids})
 
 
 def shard_manifests(folder):

@@ -32,3 +32,24 @@ rule stage_params:
         "logs/stage_params/{folder}.log",
     shell:
         "{PYTHON} -m wsgcn write-params --json {params.text:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule check_inputs:
+    # Decodes every image of a shard and checks its labels and mask before any model runs.
+    input:
+        images=shard_images,
+        labels=shard_labels,
+        masks=lambda wildcards: mask_files(shard_mask_ids(wildcards)),
+        code=CHECK_CODE,
+    output:
+        record=f"{CHECK_DIR}/{{shard}}.json",
+    params:
+        spec=CHECK_SPEC,
+        ids=shard_ids_json,
+        mask_ids=lambda wildcards: canonical_json(shard_mask_ids(wildcards)),
+    localrule: True
+    log:
+        f"logs/{DATASET_NAME}/input_check/{{shard}}.log",
+    shell:
+        "{PYTHON} -m wsgcn check-inputs --spec {params.spec:q} --ids {params.ids:q} --mask-ids {params.mask_ids:q}"
+        " --record {output.record:q} > {log:q} 2>&1"

@@ -87,6 +87,7 @@ REPORT_SPEC = canonical_json(
         "figures": REPORT_FIGURES,
         "statistics": REPORT_STATISTICS,
         "timings": REPORT_TIMINGS,
+        "input_checks": check_records(INFER_IDS),
     }
 )
 
@@ -96,6 +97,7 @@ rule report:
         tables=[table["csv"] for table in REPORT_TABLES + REPORT_STATISTICS],
         per_class=[csv for group in REPORT_PER_CLASS for _, csv in group["rows"]],
         segmentation_table=f"{TABLES_DIR}/segmentation.csv",
+        input_checks=check_records(INFER_IDS),
         code=[str(p) for p in module_sources("wsgcn.report.build")],
     output:
         report(REPORT_HTML, caption="../report/report.rst", category="Report"),

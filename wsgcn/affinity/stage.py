@@ -26,7 +26,7 @@ from wsgcn.cam.stage import cam_result_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.data.images import load_rgb
-from wsgcn.errors import InputError
+from wsgcn.errors import InputError, NumericalError
 from wsgcn.evaluation.label_maps import evaluate_label_maps
 from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
@@ -131,7 +131,7 @@ def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str
         rgb = load_rgb(dataset.image_path(image_id))
         boundary, features = boundary_and_features(model, rgb, spec["infer"]["pad_size"])
         if not (np.isfinite(boundary).all() and np.isfinite(features).all()):
-            raise FloatingPointError(f"{image_id}: boundary map contains NaN or Inf; the model in {model_path} is broken")
+            raise NumericalError(f"{image_id}: boundary map contains NaN or Inf; the model in {model_path} is broken")
         write_arrays(
             path,
             {"boundary": boundary.astype(np.float16), "features": features.astype(np.float16)},

@@ -21,6 +21,7 @@ from wsgcn.cam.infer import multiscale_cam
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.data.images import load_rgb
+from wsgcn.errors import NumericalError
 from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
@@ -92,7 +93,7 @@ def infer_shard(
             log.warning("%s has no foreground label: its CAM has no channels", image_id)
         cam, high_res = multiscale_cam(model, rgb, keys, infer["scales"], infer["flip"])
         if not (np.isfinite(cam).all() and np.isfinite(high_res).all()):
-            raise FloatingPointError(f"{image_id}: CAM contains NaN or Inf; the model in {model_path} is broken")
+            raise NumericalError(f"{image_id}: CAM contains NaN or Inf; the model in {model_path} is broken")
         write_arrays(
             path,
             {

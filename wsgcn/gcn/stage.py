@@ -31,7 +31,7 @@ from wsgcn.gcn.model import Propagate
 from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
 from wsgcn.hashing import canonical_json, file_digest, text_digest
-from wsgcn.errors import InputError
+from wsgcn.errors import InputError, NumericalError
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.provenance import code_digest
@@ -133,10 +133,13 @@ def gcn_shard(
             raise InputError(f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}")
         rgb = load_rgb(dataset.image_path(image_id))
         seed = derived_seed(train_params.seed, "gcn", image_id)
-        log_probs, history = image_log_probs(
-            stored["boundary"], stored["features"], labels, rgb, graph, walk, train_params, seed,
-            dataset.num_classes, device,
-        )
+        try:
+            log_probs, history = image_log_probs(
+                stored["boundary"], stored["features"], labels, rgb, graph, walk, train_params, seed,
+                dataset.num_classes, device,
+            )
+        except NumericalError as error:
+            raise NumericalError(f"{image_id}: {error}; no labels written for it") from error
         last = history[-1]
         log.info(
             "%s: final loss %.4f (fg %.4f, bg %.4f, entropy %.4f, laplacian %.4f)",

@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from wsgcn.errors import NumericalError
 from wsgcn.gcn.laplacian import laplacian_matrix, stencil_pairs
 from wsgcn.gcn.loss import LossTargets, LossWeights, gcn_loss
 from wsgcn.gcn.model import GCN, Propagate
@@ -73,7 +74,7 @@ def train_gcn(
         logged = step % every == 0 or step == params.steps - 1
         loss, parts = gcn_loss(log_probs, targets, weights, with_parts=logged)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"GCN loss is {loss.item()} at step {step}")
+            raise NumericalError(f"GCN loss is {loss.item()} at step {step}")
         loss.backward()
         optimizer.step()
         if logged:

@@ -9,7 +9,9 @@ The *report spec* (JSON, written by the workflow) names everything:
 * ``figures``: list of ``{"id", "caption", "ids", "columns": [[title, source], ...]}`` where a
   source is ``"image"``, ``"truth"`` or a label folder;
 * ``statistics``: tables like ``tables``, shown after the figures;
-* ``timings``: ``{step: [glob patterns of benchmark TSVs]}``.
+* ``timings``: ``{step: [glob patterns of benchmark TSVs]}``;
+* ``input_checks``: the input check records of the run's shards (images without a
+  foreground label are listed).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 import yaml
 
 from wsgcn.affinity.stage import label_path
+from wsgcn.data.check import images_without_foreground
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.data.images import load_mask, load_rgb
 from wsgcn.errors import InputError
@@ -62,6 +65,16 @@ def _figure(dataset: Dataset, figure: Mapping[str, Any]) -> str:
     return caption + png_image(image_grid(titles, rows), figure["caption"], figure["id"])
 
 
+def _no_foreground_note(ids: list[str]) -> str:
+    if not ids:
+        return '<p class="note" id="no-foreground">Every image has at least one foreground label.</p>'
+    listed = ", ".join(html.escape(i) for i in ids)
+    return (
+        f'<p class="note" id="no-foreground">{len(ids)} image(s) have no foreground label and get all-background'
+        f" pseudo labels: {listed}</p>"
+    )
+
+
 def build_report(spec: Mapping[str, Any]) -> str:
     """The report's HTML text."""
     dataset = dataset_from_config(spec["dataset"])
@@ -76,6 +89,8 @@ def build_report(spec: Mapping[str, Any]) -> str:
         sections.append((figure["caption"], _figure(dataset, figure)))
     for table in spec["statistics"]:
         sections.append((table["caption"], html_table(_read_csv(table["csv"]), table["id"], table["caption"])))
+    no_foreground = images_without_foreground(spec["input_checks"])
+    sections.append(("Input check", _no_foreground_note(no_foreground)))
     timings = rule_timings(spec["timings"])
     sections.append(("Timings", html_table(timings, "timings", "Wall time per step, from the rules' benchmark files")))
     sections.append(("Software", html_table(software_versions(), "software", "Versions used to build this report")))

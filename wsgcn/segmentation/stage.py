@@ -20,7 +20,7 @@ from wsgcn.affinity.stage import label_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.images import load_rgb
-from wsgcn.errors import InputError
+from wsgcn.errors import InputError, NumericalError
 from wsgcn.evaluation.tables import write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.atomic import write_text_atomic
@@ -124,7 +124,7 @@ def infer_shard(
             with torch.no_grad():
                 probs = upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(device)).cpu().numpy()
             if not np.isfinite(probs).all():
-                raise FloatingPointError(f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken")
+                raise NumericalError(f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken")
             cached[image_id] = (rgb, probs)
         return cached[image_id]
 

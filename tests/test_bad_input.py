@@ -1,0 +1,169 @@
+"""Bad input through the whole workflow: each case stops the run with one message naming
+the file or key and the problem, before any model work, and leaves no result behind."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_snakemake
+from test_workflow import tiny_cam_config, write_config
+from wsgcn.data.demo import write_demo_dataset
+
+CLASS_NAMES = ["disk", "square", "triangle", "cross"]
+
+
+@pytest.fixture(scope="module")
+def clean_dataset(tmp_path_factory) -> tuple[Path, list[str]]:
+    root = tmp_path_factory.mktemp("clean") / "data"
+    ids = write_demo_dataset(root, 8, seed=8, size=(64, 80))
+    (root / "lists").mkdir()
+    (root / "lists" / "all.txt").write_text("\n".join(ids) + "\n")
+    return root, ids
+
+
+def _workdir(tmp_path: Path, clean_dataset) -> tuple[Path, list[str], dict]:
+    root, ids = clean_dataset
+    shutil.copytree(root, tmp_path / "data")
+    config = tiny_cam_config(
+        dataset={"name": "bad", "kind": "voc", "root": "data", "class_names": CLASS_NAMES,
+                 "lists": {"train": "lists/all.txt", "infer": "lists/all.txt", "eval": "lists/all.txt"},
+                 "labels": {"source": "xml"}}
+    )
+    del config["demo"]
+    config["sharding"]["images_per_shard"] = 2
+    config["segmentation"]["holdout"] = 2
+    return tmp_path / "data", ids, config
+
+
+def _fails(tmp_path: Path, config: dict) -> str:
+    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", write_config(tmp_path, config), check=False)
+    assert result.returncode != 0, "the workflow accepted bad input"
+    return result.stdout + result.stderr
+
+
+def _results(tmp_path: Path) -> list[Path]:
+    """Every model, per-image result and table written (parameter records, the segmentation
+    split lists and the input check records, which --keep-going lets run, are not results)."""
+    return [
+        p for p in (tmp_path / "results").rglob("*")
+        if p.is_file() and p.name != "params.yaml" and not {"input_check", "seg_split"} & set(p.parts)
+    ]
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def _bad_mask_value(path: Path) -> None:
+    mask = Image.open(path)
+    values = np.asarray(mask).copy()
+    values[3, 3] = 30
+    out = Image.fromarray(values, mode="P")
+    out.putpalette(mask.getpalette())
+    out.save(path)
+
+
+def _other_size(path: Path) -> None:
+    mask = Image.open(path)
+    mask.resize((mask.width, mask.height + 5), Image.NEAREST).save(path)
+
+
+def _shrink(path: Path) -> None:
+    Image.open(path).convert("RGB").resize((24, 16)).save(path, format="JPEG")
+
+
+# case -> (file to damage, damage, message); {path} is the damaged file. Each case damages
+# another image, and one run (--keep-going) must report every one of them.
+FILE_CASES = {
+    "truncated JPEG": ("JPEGImages/{id}.jpg", _truncate, "{path}: cannot decode image"),
+    "garbage image": ("JPEGImages/{id}.jpg", lambda p: p.write_bytes(b"GIF89a not really"), "{path}: cannot decode image"),
+    "mask value 30": ("SegmentationClass/{id}.png", _bad_mask_value, "{path}: mask values [30] are outside 0..4 and 255"),
+    "mask of another size": ("SegmentationClass/{id}.png", _other_size, "{path}: mask is"),
+    "image below min_side": ("JPEGImages/{id}.jpg", _shrink, "{path}: image is 16x24 pixels, smaller than"),
+    "broken annotation": ("Annotations/{id}.xml", lambda p: p.write_text("<annotation><object>"), "{path}: invalid XML"),
+}
+
+
+def test_damaged_files_stop_the_run_before_any_result_and_each_is_named(tmp_path, clean_dataset):
+    root, ids, config = _workdir(tmp_path, clean_dataset)
+    messages = []
+    for image_id, (relative, damage, message) in zip(ids, FILE_CASES.values()):
+        path = root / relative.format(id=image_id)
+        damage(path)
+        messages.append(message.format(path=path.relative_to(tmp_path)))
+    result = run_snakemake(tmp_path, "--cores", "2", "--keep-going", "--configfile", write_config(tmp_path, config),
+                           check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert [m for m in messages if m not in output] == []
+    assert _results(tmp_path) == []
+
+
+def test_an_image_missing_from_disk_is_named_before_any_job(tmp_path, clean_dataset):
+    root, ids, config = _workdir(tmp_path, clean_dataset)
+    (root / "JPEGImages" / f"{ids[2]}.jpg").unlink()
+    output = _fails(tmp_path, config)
+    assert "Missing input files" in output and f"data/JPEGImages/{ids[2]}.jpg" in output
+    assert not (tmp_path / "results").exists()
+
+
+LIST_CASES = {
+    "duplicate id": (lambda ids: [*ids, ids[0]], "duplicate image id '{first}' in {list} (lines 1 and 9)"),
+    "id with a semicolon": (lambda ids: [*ids[:5], "x;rm"], "invalid image id 'x;rm' in {list}:6"),
+    "id starting with a dash": (lambda ids: [*ids[:5], "-rf"], "invalid image id '-rf' in {list}:6"),
+}
+
+
+@pytest.mark.parametrize("case", LIST_CASES)
+def test_a_bad_image_list_stops_the_run_before_any_job(tmp_path, clean_dataset, case):
+    root, ids, config = _workdir(tmp_path, clean_dataset)
+    make_list, message = LIST_CASES[case]
+    (root / "lists" / "all.txt").write_text("\n".join(make_list(ids)) + "\n")
+    output = _fails(tmp_path, config)
+    assert message.format(first=ids[0], list="data/lists/all.txt") in output
+    assert not (tmp_path / "results").exists()
+
+
+CONFIG_CASES = {
+    "wrong type": (lambda c: c["sharding"].update(images_per_shard="many"),
+                   "'many' is not of type 'integer'", "['sharding']['images_per_shard']"),
+    "out of range": (lambda c: c["cam"]["eval"].update(threshold=-0.5),
+                     "-0.5 is less than the minimum of 0", "['cam']['eval']['threshold']"),
+    "unknown key": (lambda c: c["cam"]["train"].update(epoch=3), "'epoch' was unexpected", "['cam']['train']"),
+}
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES)
+def test_a_bad_config_value_names_the_key(tmp_path, clean_dataset, case):
+    _, _, config = _workdir(tmp_path, clean_dataset)
+    change, message, key = CONFIG_CASES[case]
+    change(config)
+    output = _fails(tmp_path, config)
+    assert message in output and f"On instance{key}" in output
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("weights", ["missing.pth", "not-weights.pth"])
+def test_a_missing_or_wrong_weights_file_is_named(tmp_path, clean_dataset, weights):
+    _, _, config = _workdir(tmp_path, clean_dataset)
+    if weights == "not-weights.pth":
+        (tmp_path / weights).write_bytes(b"\x80\x04 this is no state dict")
+    config["backbone"]["weights"] = str(tmp_path / weights)
+    output = _fails(tmp_path, config)
+    problem = "weights file does not exist" if weights == "missing.pth" else "cannot load weights"
+    assert f"{tmp_path / weights}: {problem}" in output
+    assert not list((tmp_path / "results").rglob("model.pt")) and not list((tmp_path / "results").rglob("*.h5"))
+
+
+def test_the_input_check_reads_the_config_min_side(tmp_path, clean_dataset):
+    root, ids, config = _workdir(tmp_path, clean_dataset)
+    config["input_check"] = {"min_side": 500}
+    output = _fails(tmp_path, config)
+    assert "6 of 6 images failed" not in output  # shards are checked separately
+    assert "2 of 2 images failed the input check" in output and "smaller than input_check.min_side = 500" in output

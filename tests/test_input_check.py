@@ -1,0 +1,119 @@
+"""The per-shard input check: every bad-input case gets one line naming the file and the
+problem, and no check record is written for a shard with any problem."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from wsgcn.data.check import check_shard, images_without_foreground
+from wsgcn.data.dataset import Dataset
+from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
+from wsgcn.errors import InputError
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> tuple[Dataset, list[str]]:
+    ids = write_demo_dataset(tmp_path / "voc", 4, seed=2, size=(64, 80))
+    return Dataset(tmp_path / "voc", DEMO_CLASSES, "xml"), ids
+
+
+def _record(tmp_path: Path) -> Path:
+    return tmp_path / "check" / "s0000.json"
+
+
+def test_a_good_shard_records_sizes_labels_and_converts_odd_image_modes(dataset, tmp_path):
+    data, ids = dataset
+    sizes = [Image.open(data.image_path(i)).size[::-1] for i in ids]
+    # grayscale and RGBA versions of two images pass (converted, not rejected)
+    Image.open(data.image_path(ids[0])).convert("L").save(data.image_path(ids[0]), format="JPEG")
+    rgb = np.asarray(Image.open(data.image_path(ids[1])).convert("RGB"))
+    Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 9, np.uint8)]), mode="RGBA").save(
+        data.image_path(ids[1]), format="PNG"
+    )
+    records = check_shard(data, ids, set(ids), 32, _record(tmp_path))
+    assert [(r.height, r.width) for r in records.values()] == sizes
+    stored = json.loads(_record(tmp_path).read_text())
+    assert sorted(stored["images"]) == sorted(ids)
+    assert stored["images"][ids[2]]["labels"] == list(records[ids[2]].labels) and records[ids[2]].labels
+    assert stored["no_foreground"] == []
+
+
+def test_an_image_without_foreground_passes_and_is_listed(dataset, tmp_path):
+    data, ids = dataset
+    xml = data.annotation_path(ids[3])
+    text = xml.read_text()
+    xml.write_text(text[: text.index("<object>")] + "</annotation>\n")
+    check_shard(data, ids, set(), 32, _record(tmp_path))
+    assert images_without_foreground([_record(tmp_path)]) == [ids[3]]
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def _resize_mask(path: Path) -> None:
+    mask = Image.open(path)
+    mask.resize((mask.width + 3, mask.height), Image.NEAREST).save(path)
+
+
+def _bad_mask_value(path: Path) -> None:
+    mask = Image.open(path)
+    values = np.asarray(mask).copy()
+    values[0, 0] = 77
+    out = Image.fromarray(values, mode="P")
+    out.putpalette(mask.getpalette())
+    out.save(path)
+
+
+def _tiny_image(path: Path) -> None:
+    Image.open(path).convert("RGB").resize((30, 20)).save(path, format="JPEG")
+
+
+CASES = {
+    "truncated image": ("image", _truncate, "cannot decode image"),
+    "missing image": ("image", lambda path: path.unlink(), "file does not exist"),
+    "mask of another size": ("mask", _resize_mask, r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$"),
+    "mask value 77": ("mask", _bad_mask_value, r"mask values \[77\] are outside 0..4 and 255"),
+    "image below min_side": ("image", _tiny_image, "image is 20x30 pixels, smaller than input_check.min_side = 32"),
+    "broken annotation": ("annotation", lambda path: path.write_text("<annotation><object>"), "invalid XML"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_bad_input_names_the_file_and_writes_no_record(dataset, tmp_path, case):
+    data, ids = dataset
+    kind, damage, message = CASES[case]
+    path = {"image": data.image_path, "mask": data.mask_path, "annotation": data.annotation_path}[kind](ids[1])
+    damage(path)
+    with pytest.raises(InputError) as error:
+        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+    assert f"1 of 4 images failed the input check:\n{path}: " in str(error.value)
+    assert re.search(message, str(error.value))
+    assert not _record(tmp_path).parent.exists()
+
+
+def test_masks_are_checked_only_where_used(dataset, tmp_path):
+    data, ids = dataset
+    _resize_mask(data.mask_path(ids[0]))
+    check_shard(data, ids, set(ids[1:]), 32, _record(tmp_path))  # labels from XML, ids[0] not evaluated
+    with pytest.raises(InputError, match="pixels but its image"):
+        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+
+
+def test_every_problem_of_a_shard_is_listed(dataset, tmp_path):
+    data, ids = dataset
+    _truncate(data.image_path(ids[0]))
+    _bad_mask_value(data.mask_path(ids[2]))
+    with pytest.raises(InputError) as error:
+        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+    lines = str(error.value).splitlines()
+    assert lines[0] == "2 of 4 images failed the input check:"
+    assert lines[1].startswith(f"{data.image_path(ids[0])}: cannot decode image")
+    assert lines[2].startswith(f"{data.mask_path(ids[2])}: mask values [77]")
