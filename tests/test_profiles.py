@@ -69,7 +69,8 @@ def test_exactly_the_rules_that_take_a_device_ask_for_a_gpu(every_rule_dry_run: 
 
 def test_cheap_aggregates_run_in_the_snakemake_process():
     assert local_rules() == {
-        "all", "baseline", "demo_data", "stage_params", "seg_split", "table1", "table2", "segmentation_table", "report"
+        "all", "baseline", "demo_data", "check_inputs", "stage_params", "seg_split", "table1", "table2",
+        "segmentation_table", "report",
     }
 
 

@@ -174,7 +174,7 @@ def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
 
 
 ONE_SHARD_RERUN = {
-    "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
+    "check_inputs": 1, "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
     "eval_labels": 6, "table1": 1, "all": 1,
     # the segmenter's training set reads every pseudo-label shard manifest: its chain is
     # scheduled, and train_seg finds its final checkpoint under the same run key
