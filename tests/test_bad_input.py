@@ -78,6 +78,10 @@ def _shrink(path: Path) -> None:
     Image.open(path).convert("RGB").resize((24, 16)).save(path, format="JPEG")
 
 
+def _stretch(path: Path) -> None:
+    Image.open(path).convert("RGB").resize((1100, 40)).save(path, format="JPEG")
+
+
 # case -> (file to damage, damage, message); {path} is the damaged file. Each case damages
 # another image, and one run (--keep-going) must report every one of them.
 FILE_CASES = {
@@ -86,6 +90,7 @@ FILE_CASES = {
     "mask value 30": ("SegmentationClass/{id}.png", _bad_mask_value, "{path}: mask values [30] are outside 0..4 and 255"),
     "mask of another size": ("SegmentationClass/{id}.png", _other_size, "{path}: mask is"),
     "image below min_side": ("JPEGImages/{id}.jpg", _shrink, "{path}: image is 16x24 pixels, smaller than"),
+    "image above max_side": ("JPEGImages/{id}.jpg", _stretch, "{path}: image is 40x1100 pixels, larger than"),
     "broken annotation": ("Annotations/{id}.xml", lambda p: p.write_text("<annotation><object>"), "{path}: invalid XML"),
 }
 

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wsgcn.data.check import check_shard, images_without_foreground
+from wsgcn.data.check import SizeLimits, check_shard, images_without_foreground
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import InputError
+
+LIMITS = SizeLimits(min_side=32, max_side=100)  # the demo images here are 60-95 pixels a side
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def test_a_good_shard_records_sizes_labels_and_converts_odd_image_modes(dataset,
     Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 9, np.uint8)]), mode="RGBA").save(
         data.image_path(ids[1]), format="PNG"
     )
-    records = check_shard(data, ids, set(ids), 32, _record(tmp_path))
+    records = check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
     assert [(r.height, r.width) for r in records.values()] == sizes
     stored = json.loads(_record(tmp_path).read_text())
     assert sorted(stored["images"]) == sorted(ids)
@@ -49,7 +51,7 @@ def test_an_image_without_foreground_passes_and_is_listed(dataset, tmp_path):
     xml = data.annotation_path(ids[3])
     text = xml.read_text()
     xml.write_text(text[: text.index("<object>")] + "</annotation>\n")
-    check_shard(data, ids, set(), 32, _record(tmp_path))
+    check_shard(data, ids, set(), LIMITS, _record(tmp_path))
     assert images_without_foreground([_record(tmp_path)]) == [ids[3]]
 
 
@@ -76,12 +78,17 @@ def _tiny_image(path: Path) -> None:
     Image.open(path).convert("RGB").resize((30, 20)).save(path, format="JPEG")
 
 
+def _huge_image(path: Path) -> None:
+    Image.open(path).convert("RGB").resize((120, 60)).save(path, format="JPEG")
+
+
 CASES = {
     "truncated image": ("image", _truncate, "cannot decode image"),
     "missing image": ("image", lambda path: path.unlink(), "file does not exist"),
     "mask of another size": ("mask", _resize_mask, r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$"),
     "mask value 77": ("mask", _bad_mask_value, r"mask values \[77\] are outside 0..4 and 255"),
     "image below min_side": ("image", _tiny_image, "image is 20x30 pixels, smaller than input_check.min_side = 32"),
+    "image above max_side": ("image", _huge_image, "image is 60x120 pixels, larger than input_check.max_side = 100"),
     "broken annotation": ("annotation", lambda path: path.write_text("<annotation><object>"), "invalid XML"),
 }
 
@@ -93,7 +100,7 @@ def test_each_bad_input_names_the_file_and_writes_no_record(dataset, tmp_path, c
     path = {"image": data.image_path, "mask": data.mask_path, "annotation": data.annotation_path}[kind](ids[1])
     damage(path)
     with pytest.raises(InputError) as error:
-        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+        check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
     assert f"1 of 4 images failed the input check:\n{path}: " in str(error.value)
     assert re.search(message, str(error.value))
     assert not _record(tmp_path).parent.exists()
@@ -102,9 +109,9 @@ def test_each_bad_input_names_the_file_and_writes_no_record(dataset, tmp_path, c
 def test_masks_are_checked_only_where_used(dataset, tmp_path):
     data, ids = dataset
     _resize_mask(data.mask_path(ids[0]))
-    check_shard(data, ids, set(ids[1:]), 32, _record(tmp_path))  # labels from XML, ids[0] not evaluated
+    check_shard(data, ids, set(ids[1:]), LIMITS, _record(tmp_path))  # labels from XML, ids[0] not evaluated
     with pytest.raises(InputError, match="pixels but its image"):
-        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+        check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
 
 
 def test_every_problem_of_a_shard_is_listed(dataset, tmp_path):
@@ -112,7 +119,7 @@ def test_every_problem_of_a_shard_is_listed(dataset, tmp_path):
     _truncate(data.image_path(ids[0]))
     _bad_mask_value(data.mask_path(ids[2]))
     with pytest.raises(InputError) as error:
-        check_shard(data, ids, set(ids), 32, _record(tmp_path))
+        check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
     lines = str(error.value).splitlines()
     assert lines[0] == "2 of 4 images failed the input check:"
     assert lines[1].startswith(f"{data.image_path(ids[0])}: cannot decode image")

@@ -1,7 +1,8 @@
 """The input check of one shard, run before any model sees its images.
 
 Every image must decode (a corrupt or truncated file is named), be at least
-``min_side`` pixels on its short side, and have parseable image-level labels; where a
+``min_side`` pixels on its short side and at most ``max_side`` on its long side, and
+have parseable image-level labels; where a
 mask is used (labels from masks, or the image is evaluated) the mask must decode, hold
 only class ids and 255, and have the image's size. All problems of the shard are
 reported together, one line per file, and the check writes nothing when any is found.
@@ -32,14 +33,27 @@ class ImageRecord:
     labels: tuple[int, ...]
 
 
-def check_image(dataset: Dataset, image_id: str, with_mask: bool, min_side: int) -> ImageRecord:
+@dataclass(frozen=True)
+class SizeLimits:
+    """Accepted image sizes in pixels (config ``input_check``)."""
+
+    min_side: int = 32
+    max_side: int = 1000
+
+
+def check_image(dataset: Dataset, image_id: str, with_mask: bool, limits: SizeLimits) -> ImageRecord:
     """Check one image (and its mask when ``with_mask``); raises :class:`InputError`."""
     image_path = dataset.image_path(image_id)
     height, width = load_rgb(image_path).shape[:2]
-    if min(height, width) < min_side:
+    if min(height, width) < limits.min_side:
         raise InputError(
-            f"{image_path}: image is {height}x{width} pixels, smaller than input_check.min_side = {min_side};"
+            f"{image_path}: image is {height}x{width} pixels, smaller than input_check.min_side = {limits.min_side};"
             " upscale it or remove it from the lists"
+        )
+    if max(height, width) > limits.max_side:
+        raise InputError(
+            f"{image_path}: image is {height}x{width} pixels, larger than input_check.max_side = {limits.max_side};"
+            " downscale it (image and mask) or raise the limit (memory and time grow with the pixel count)"
         )
     if with_mask:
         mask_path = dataset.mask_path(image_id)
@@ -53,7 +67,7 @@ def check_image(dataset: Dataset, image_id: str, with_mask: bool, min_side: int)
 
 
 def check_shard(
-    dataset: Dataset, ids: Sequence[str], mask_ids: Collection[str], min_side: int, record_path: str | Path
+    dataset: Dataset, ids: Sequence[str], mask_ids: Collection[str], limits: SizeLimits, record_path: str | Path
 ) -> dict[str, ImageRecord]:
     """Check every image of a shard, then write the check record (JSON) atomically.
 
@@ -64,7 +78,7 @@ def check_shard(
     problems: list[str] = []
     for image_id in ids:
         try:
-            records[image_id] = check_image(dataset, image_id, image_id in mask_ids, min_side)
+            records[image_id] = check_image(dataset, image_id, image_id in mask_ids, limits)
         except InputError as error:
             problems.append(str(error))
     if problems:
