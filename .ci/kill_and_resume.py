@@ -35,7 +35,7 @@ def workflow_command(*args: str) -> list[str]:
 
 def planned_jobs(workdir: Path) -> int:
     """Jobs left to run, from a dry run."""
-    output = subprocess.run(workflow_command("-n", "-q"), cwd=workdir, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(workflow_command("-n"), cwd=workdir, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^total\s+(\d+)", output, re.M)
     return int(match.group(1)) if match else 0
 
@@ -77,6 +77,8 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     log = args.workdir / "kill_and_resume.log"
     total = planned_jobs(args.workdir)
+    if total < 2:
+        raise SystemExit(f"a dry run in {args.workdir} plans {total} jobs: nothing to interrupt")
     # kill points spread over the whole run: after a random number of finished jobs (from
     # 0 to all but the last), then a random delay into whatever runs next
     kill_points = sorted(rng.uniform(0, total - 1) for _ in range(args.kills))
