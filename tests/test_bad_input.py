@@ -135,25 +135,11 @@ def test_a_bad_image_list_stops_the_run_before_any_job(tmp_path, clean_dataset, 
     assert not (tmp_path / "results").exists()
 
 
-CONFIG_CASES = {
-    "wrong type": (lambda c: c["sharding"].update(images_per_shard="many"),
-                   "'many' is not of type 'integer'", "['sharding']['images_per_shard']"),
-    "out of range": (lambda c: c["cam"]["eval"].update(threshold=-0.5),
-                     "-0.5 is less than the minimum of 0", "['cam']['eval']['threshold']"),
-    "unknown key": (lambda c: c["cam"]["train"].update(epoch=3), "'epoch' was unexpected", "['cam']['train']"),
-}
+# Config values of the wrong type, out of range or unknown: test_workflow.py's
+# test_bad_config_stops_before_any_job_naming_the_key.
 
 
-@pytest.mark.parametrize("case", CONFIG_CASES)
-def test_a_bad_config_value_names_the_key(tmp_path, clean_dataset, case):
-    _, _, config = _workdir(tmp_path, clean_dataset)
-    change, message, key = CONFIG_CASES[case]
-    change(config)
-    output = _fails(tmp_path, config)
-    assert message in output and f"On instance{key}" in output
-    assert not (tmp_path / "results").exists()
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("weights", ["missing.pth", "not-weights.pth"])
 def test_a_missing_or_wrong_weights_file_is_named(tmp_path, clean_dataset, weights):
     _, _, config = _workdir(tmp_path, clean_dataset)

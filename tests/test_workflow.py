@@ -283,6 +283,7 @@ def test_changing_a_value_reruns_only_the_rules_that_read_it(voc_workdir: Path):
         assert counts and not set(counts) & not_rerun, (section, key, counts)
 
 
+@pytest.mark.slow  # a full rerun of every stage (about 3 minutes)
 def test_changing_the_cam_schedule_reruns_everything_downstream_of_train_cam(voc_workdir: Path):
     config = base_config(voc_workdir)
     config["cam"]["train"]["epochs"] = 2
