@@ -32,8 +32,8 @@ rule train_cam:
 rule cam:
     input:
         model=f"{TRAIN_CAM_DIR}/model.pt",
-        images=shard_images,
-        labels=shard_labels,
+        # the shard's input check record stands for its images and labels: it is rewritten
+        # whenever one of them changes (listing them again costs seconds per dry run)
         check=f"{CHECK_DIR}/{{shard}}.json",
         code=CAM_CODE,
     output:
