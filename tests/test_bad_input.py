@@ -6,12 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import run_snakemake
+from damage import grow_mask, resize_image, set_mask_value, truncate
 from test_workflow import tiny_cam_config, write_config
+
 from wsgcn.data.demo import write_demo_dataset
 
 CLASS_NAMES = ["disk", "square", "triangle", "cross"]
@@ -55,42 +54,15 @@ def _results(tmp_path: Path) -> list[Path]:
     ]
 
 
-def _truncate(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 3])
-
-
-def _bad_mask_value(path: Path) -> None:
-    mask = Image.open(path)
-    values = np.asarray(mask).copy()
-    values[3, 3] = 30
-    out = Image.fromarray(values, mode="P")
-    out.putpalette(mask.getpalette())
-    out.save(path)
-
-
-def _other_size(path: Path) -> None:
-    mask = Image.open(path)
-    mask.resize((mask.width, mask.height + 5), Image.NEAREST).save(path)
-
-
-def _shrink(path: Path) -> None:
-    Image.open(path).convert("RGB").resize((24, 16)).save(path, format="JPEG")
-
-
-def _stretch(path: Path) -> None:
-    Image.open(path).convert("RGB").resize((1100, 40)).save(path, format="JPEG")
-
-
 # case -> (file to damage, damage, message); {path} is the damaged file. Each case damages
 # another image, and one run (--keep-going) must report every one of them.
 FILE_CASES = {
-    "truncated JPEG": ("JPEGImages/{id}.jpg", _truncate, "{path}: cannot decode image"),
+    "truncated JPEG": ("JPEGImages/{id}.jpg", truncate, "{path}: cannot decode image"),
     "garbage image": ("JPEGImages/{id}.jpg", lambda p: p.write_bytes(b"GIF89a not really"), "{path}: cannot decode image"),
-    "mask value 30": ("SegmentationClass/{id}.png", _bad_mask_value, "{path}: mask values [30] are outside 0..4 and 255"),
-    "mask of another size": ("SegmentationClass/{id}.png", _other_size, "{path}: mask is"),
-    "image below min_side": ("JPEGImages/{id}.jpg", _shrink, "{path}: image is 16x24 pixels, smaller than"),
-    "image above max_side": ("JPEGImages/{id}.jpg", _stretch, "{path}: image is 40x1100 pixels, larger than"),
+    "mask value 30": ("SegmentationClass/{id}.png", lambda p: set_mask_value(p, 30), "{path}: mask values [30] are outside 0..4 and 255"),
+    "mask of another size": ("SegmentationClass/{id}.png", lambda p: grow_mask(p, 0, 5), "{path}: mask is"),
+    "image below min_side": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 24, 16), "{path}: image is 16x24 pixels, smaller than"),
+    "image above max_side": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 1100, 40), "{path}: image is 40x1100 pixels, larger than"),
     "broken annotation": ("Annotations/{id}.xml", lambda p: p.write_text("<annotation><object>"), "{path}: invalid XML"),
 }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from damage import grow_mask, resize_image, set_mask_value, truncate
 from PIL import Image
 
 from wsgcn.data.check import SizeLimits, check_shard, images_without_foreground
@@ -55,40 +56,13 @@ def test_an_image_without_foreground_passes_and_is_listed(dataset, tmp_path):
     assert images_without_foreground([_record(tmp_path)]) == [ids[3]]
 
 
-def _truncate(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 3])
-
-
-def _resize_mask(path: Path) -> None:
-    mask = Image.open(path)
-    mask.resize((mask.width + 3, mask.height), Image.NEAREST).save(path)
-
-
-def _bad_mask_value(path: Path) -> None:
-    mask = Image.open(path)
-    values = np.asarray(mask).copy()
-    values[0, 0] = 77
-    out = Image.fromarray(values, mode="P")
-    out.putpalette(mask.getpalette())
-    out.save(path)
-
-
-def _tiny_image(path: Path) -> None:
-    Image.open(path).convert("RGB").resize((30, 20)).save(path, format="JPEG")
-
-
-def _huge_image(path: Path) -> None:
-    Image.open(path).convert("RGB").resize((120, 60)).save(path, format="JPEG")
-
-
 CASES = {
-    "truncated image": ("image", _truncate, "cannot decode image"),
+    "truncated image": ("image", truncate, "cannot decode image"),
     "missing image": ("image", lambda path: path.unlink(), "file does not exist"),
-    "mask of another size": ("mask", _resize_mask, r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$"),
-    "mask value 77": ("mask", _bad_mask_value, r"mask values \[77\] are outside 0..4 and 255"),
-    "image below min_side": ("image", _tiny_image, "image is 20x30 pixels, smaller than input_check.min_side = 32"),
-    "image above max_side": ("image", _huge_image, "image is 60x120 pixels, larger than input_check.max_side = 100"),
+    "mask of another size": ("mask", lambda p: grow_mask(p, 3, 0), r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$"),
+    "mask value 77": ("mask", lambda p: set_mask_value(p, 77), r"mask values \[77\] are outside 0..4 and 255"),
+    "image below min_side": ("image", lambda p: resize_image(p, 30, 20), "image is 20x30 pixels, smaller than input_check.min_side = 32"),
+    "image above max_side": ("image", lambda p: resize_image(p, 120, 60), "image is 60x120 pixels, larger than input_check.max_side = 100"),
     "broken annotation": ("annotation", lambda path: path.write_text("<annotation><object>"), "invalid XML"),
 }
 
@@ -108,7 +82,7 @@ def test_each_bad_input_names_the_file_and_writes_no_record(dataset, tmp_path, c
 
 def test_masks_are_checked_only_where_used(dataset, tmp_path):
     data, ids = dataset
-    _resize_mask(data.mask_path(ids[0]))
+    grow_mask(data.mask_path(ids[0]), 3, 0)
     check_shard(data, ids, set(ids[1:]), LIMITS, _record(tmp_path))  # labels from XML, ids[0] not evaluated
     with pytest.raises(InputError, match="pixels but its image"):
         check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
@@ -116,8 +90,8 @@ def test_masks_are_checked_only_where_used(dataset, tmp_path):
 
 def test_every_problem_of_a_shard_is_listed(dataset, tmp_path):
     data, ids = dataset
-    _truncate(data.image_path(ids[0]))
-    _bad_mask_value(data.mask_path(ids[2]))
+    truncate(data.image_path(ids[0]))
+    set_mask_value(data.mask_path(ids[2]), 77)
     with pytest.raises(InputError) as error:
         check_shard(data, ids, set(ids), LIMITS, _record(tmp_path))
     lines = str(error.value).splitlines()
