@@ -1,3 +1,6 @@
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,25 @@ def test_atomic_text_write_is_all_or_nothing(tmp_path: Path):
             raise RuntimeError("killed")
     assert path.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_next_write_removes_temporaries_of_a_killed_write(tmp_path: Path):
+    path, other = tmp_path / "x.h5", tmp_path / "y.h5"
+    killed_writer = (
+        "import os, signal, sys\n"
+        "from wsgcn.io.atomic import atomic_path\n"
+        "with atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.write_bytes(b'half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    for target in (path, other):
+        run = subprocess.run([sys.executable, "-c", killed_writer, str(target)])
+        assert run.returncode == -signal.SIGKILL
+    assert len(list(tmp_path.glob(".x.h5.*.tmp"))) == 1
+    write_arrays(path, {"a": np.ones(3)}, {INPUT_KEY: "new"})
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left[1:] == ["x.h5"] and left[0].startswith(".y.h5."), left
+    assert stored_key(path) == "new"
 
 
 def test_missing_or_corrupt_files(tmp_path: Path):
