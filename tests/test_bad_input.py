@@ -3,15 +3,20 @@ the file or key and the problem, before any model work, and leaves no result beh
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import run_snakemake
 from damage import grow_mask, resize_image, set_mask_value, truncate
+from PIL import Image
 from test_workflow import tiny_cam_config, write_config
 
 from wsgcn.data.demo import write_demo_dataset
+from wsgcn.io.h5store import read_arrays
+from wsgcn.io.label_png import read_label_png
 
 CLASS_NAMES = ["disk", "square", "triangle", "cross"]
 
@@ -61,8 +66,8 @@ FILE_CASES = {
     "garbage image": ("JPEGImages/{id}.jpg", lambda p: p.write_bytes(b"GIF89a not really"), "{path}: cannot decode image"),
     "mask value 30": ("SegmentationClass/{id}.png", lambda p: set_mask_value(p, 30), "{path}: mask values [30] are outside 0..4 and 255"),
     "mask of another size": ("SegmentationClass/{id}.png", lambda p: grow_mask(p, 0, 5), "{path}: mask is"),
-    "image below min_side": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 24, 16), "{path}: image is 16x24 pixels, smaller than"),
-    "image above max_side": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 1100, 40), "{path}: image is 40x1100 pixels, larger than"),
+    "image too elongated to resize": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 1100, 20),
+                                      "{path}: image of 20x1100 pixels: its aspect ratio does not fit dataset.working_size"),
     "broken annotation": ("Annotations/{id}.xml", lambda p: p.write_text("<annotation><object>"), "{path}: invalid XML"),
 }
 
@@ -124,9 +129,30 @@ def test_a_missing_or_wrong_weights_file_is_named(tmp_path, clean_dataset, weigh
     assert not list((tmp_path / "results").rglob("model.pt")) and not list((tmp_path / "results").rglob("*.h5"))
 
 
-def test_the_input_check_reads_the_config_min_side(tmp_path, clean_dataset):
+@pytest.mark.slow
+def test_images_outside_the_working_size_run_through_the_whole_chain_resized(tmp_path, clean_dataset):
     root, ids, config = _workdir(tmp_path, clean_dataset)
-    config["input_check"] = {"min_side": 500}
-    output = _fails(tmp_path, config)
-    assert "6 of 6 images failed" not in output  # shards are checked separately
-    assert "2 of 2 images failed the input check" in output and "smaller than input_check.min_side = 500" in output
+    config["dataset"]["working_size"] = {"min_side": 32, "max_side": 120}
+    # one image (and its mask) far larger, one smaller than the limits; the rest untouched
+    for image_id, (width, height) in {ids[1]: (200, 160), ids[4]: (25, 20)}.items():
+        resize_image(root / "JPEGImages" / f"{image_id}.jpg", width, height)
+        mask = Image.open(root / "SegmentationClass" / f"{image_id}.png")
+        mask.resize((width, height), Image.NEAREST).save(root / "SegmentationClass" / f"{image_id}.png")
+    run_snakemake(tmp_path, "--cores", "2", "--configfile", write_config(tmp_path, config))
+
+    # (height, width) of every image as processed: resized ones, the rest as on disk
+    working = {i: Image.open(root / "JPEGImages" / f"{i}.jpg").size[::-1] for i in ids} | {ids[1]: (96, 120), ids[4]: (32, 40)}
+    for stage in ("cam", "gcn_crf", "seg_crf"):  # the segmenter labels only its held-out images
+        folders = [p for p in (tmp_path / "results" / "bad" / stage).glob("*") if (p / "images").is_dir()]
+        assert len(folders) == 1, (stage, folders)
+        files = sorted((folders[0] / "images").iterdir())
+        assert len(files) == (2 if stage == "seg_crf" else len(ids)), (stage, files)
+        for path in files:
+            shape = read_arrays(path)[0]["high_res"].shape[1:] if path.suffix == ".h5" else read_label_png(path).shape
+            assert shape == working[path.stem], (stage, path.stem, shape)
+    records = {}
+    for record in (tmp_path / "results" / "bad" / "input_check").glob("*.json"):
+        records.update(json.loads(record.read_text())["images"])
+    assert records[ids[1]] == {**records[ids[1]], "height": 160, "width": 200, "working_height": 96, "working_width": 120}
+    report = (tmp_path / "results" / "bad" / "report.html").read_text()
+    assert re.search(rf'id="resized">2 image\(s\)[^<]*: {ids[1]}, {ids[4]}</p>', report)

@@ -1,11 +1,15 @@
 import dataclasses
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import wsgcn.cam.train as cam_train_module
 import wsgcn.training as train_module
+from wsgcn.cam.stage import train_stage
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.checkpoint import load_checkpoint
 from wsgcn.data.dataset import Dataset
@@ -106,3 +110,36 @@ def test_classifier_warmup_keeps_the_backbone_still(tiny_dataset, tmp_path, monk
     # the last blocks are trainable (IRNet freezes only the early stages)
     last_block = [k for k in trained if k.startswith("backbone.") and k.endswith(".weight") and "bn" not in k][-1]
     assert torch.equal(trained[last_block], initial[last_block]) == (warmup_steps == 3)
+
+
+def test_the_stage_retrains_for_a_replaced_image_but_not_for_a_moved_folder(tmp_path, caplog):
+    root = tmp_path / "data"
+    ids = write_demo_dataset(root, 8, seed=2, size=(64, 80))
+    train = {"epochs": 1, "batch_size": 4, "lr": 0.01, "crop_size": 64, "resize_long": [56, 80], "seed": 3}
+    folder = tmp_path / "run"
+
+    def run_stage(data_root: Path) -> str:
+        spec = {"dataset": {"name": "t", "kind": "voc", "root": str(data_root), "class_names": list(DEMO_CLASSES)},
+                "backbone": {"name": "efficientnet_lite2", "weights": "none"}, "train": train}
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            train_stage(spec, ids, str(folder / "model.pt"), str(folder / "ckpt.pt"), str(folder / "history.csv"), "cpu")
+        return caplog.text
+
+    def model() -> dict[str, torch.Tensor]:
+        return torch.load(folder / "model.pt", weights_only=True)
+
+    assert "resumed" not in run_stage(root)
+    first = model()
+    shutil.copytree(root, tmp_path / "moved")
+    assert "resumed from" in run_stage(tmp_path / "moved")  # same images elsewhere: nothing to train
+    assert all(torch.equal(first[k], v) for k, v in model().items())
+
+    replaced = dataset_image(tmp_path / "moved", ids[0])
+    Image.fromarray(255 - np.asarray(Image.open(replaced))).save(replaced, quality=95)
+    assert "belongs to another configuration" in run_stage(tmp_path / "moved")
+    assert not all(torch.equal(first[k], v) for k, v in model().items())
+
+
+def dataset_image(root: Path, image_id: str) -> Path:
+    return Dataset(root, DEMO_CLASSES, "xml").image_path(image_id)

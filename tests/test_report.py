@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import html_tables, rendered_dom
-from wsgcn.data.check import SizeLimits, check_shard
+from wsgcn.data.check import check_shard
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.evaluation.summary import per_class_table
@@ -55,7 +55,7 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
         write_label_png(labels / "images" / f"{image_id}.png", np.zeros((40, 56), np.uint8), "k")
     annotation = tmp_path / "data" / "Annotations" / f"{ids[2]}.xml"
     annotation.write_text(annotation.read_text().split("<object>")[0] + "</annotation>\n")  # no foreground
-    check_shard(Dataset(tmp_path / "data", CLASSES, "xml"), ids, set(), SizeLimits(1, 1000), tmp_path / "check.json")
+    check_shard(Dataset(tmp_path / "data", CLASSES, "xml"), ids, set(), tmp_path / "check.json")
     summary = tmp_path / "table1.csv"
     pd.DataFrame({"method": ["CAM", "GCN + CRF"], "mIoU": [40.1234, 71.0456]}).to_csv(summary, index=False)
     spec = {
@@ -92,6 +92,7 @@ def test_report_tables_hold_the_csv_numbers_and_figures_are_embedded(tiny_report
     assert build_report(spec) == text  # deterministic apart from nothing
     ids = spec["figures"][0]["ids"]
     assert re.search(rf'id="no-foreground">1 image\(s\) have no foreground label[^<]*: {ids[2]}</p>', text)
+    assert 'id="resized">No image needed resizing (limits: short side 32, long side 1000 pixels).</p>' in text
 
 
 def test_report_renders_in_headless_chromium(tiny_report):

@@ -163,7 +163,7 @@ TRAIN = SegTrainParams(iterations=6, batch_size=2, lr=0.01, crop_size=48, poly_e
 
 def _train(dataset, ids, folder: Path, run_key: str = "k"):
     folder.mkdir(parents=True, exist_ok=True)
-    train_segmenter(dataset.image_path, {i: dataset.mask_path(i) for i in ids}, 5, MODEL, TRAIN, folder / "model.pt",
+    train_segmenter(dataset.load_image, {i: dataset.mask_path(i) for i in ids}, 5, MODEL, TRAIN, folder / "model.pt",
                     folder / "ckpt.pt", folder / "history.csv", run_key, torch.device("cpu"))
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 

@@ -39,12 +39,11 @@ def _make_demo(args: argparse.Namespace) -> None:
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
-    from wsgcn.data.check import SizeLimits, check_shard
+    from wsgcn.data.check import check_shard
     from wsgcn.data.dataset import dataset_from_config
 
     spec = json.loads(args.spec)
-    limits = SizeLimits(**spec["input_check"])
-    check_shard(dataset_from_config(spec["dataset"]), args.ids, set(args.mask_ids), limits, args.record)
+    check_shard(dataset_from_config(spec["dataset"]), args.ids, set(args.mask_ids), args.record)
 
 
 def _train_cam(args: argparse.Namespace) -> None:

@@ -82,7 +82,7 @@ def step_spec(**sections):
 
 
 CHECK_DIR = f"{RESULTS}/{DATASET_NAME}/input_check"
-CHECK_SPEC = step_spec(input_check=config["input_check"])
+CHECK_SPEC = step_spec()
 CHECK_CODE = [str(p) for p in module_sources("wsgcn.data.check")]
 MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 

@@ -25,7 +25,6 @@ from wsgcn.affinity.train import IrnTrainParams, train_irn
 from wsgcn.cam.stage import cam_result_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import Dataset, dataset_from_config
-from wsgcn.data.images import load_rgb
 from wsgcn.errors import InputError, NumericalError
 from wsgcn.evaluation.label_maps import evaluate_label_maps
 from wsgcn.evaluation.tables import iou_table, write_table
@@ -74,11 +73,11 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
 
     def key_of(image_id: str) -> str:
         cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
-        return text_digest(stage_key, cam_key, file_digest(dataset.image_path(image_id)))
+        return text_digest(stage_key, cam_key, dataset.image_digest(image_id))
 
     def compute(image_id: str, path: Path, key: str) -> None:
         keys, arrays = _read_cam(cam_dir, image_id)
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         label = ir_label(rgb, arrays["high_res"], keys, params["fg_threshold"], params["bg_threshold"], params["crf"]["gt_prob"], crf)
         write_label_png(path, label, key)
 
@@ -122,13 +121,13 @@ def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str
     model: IRNet | None = None
 
     def key_of(image_id: str) -> str:
-        return text_digest(stage_key, file_digest(dataset.image_path(image_id)))
+        return text_digest(stage_key, dataset.image_digest(image_id))
 
     def compute(image_id: str, path: Path, key: str) -> None:
         nonlocal model
         if model is None:
             model = load_irnet(spec, model_path, device)
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         boundary, features = boundary_and_features(model, rgb, spec["infer"]["pad_size"])
         if not (np.isfinite(boundary).all() and np.isfinite(features).all()):
             raise NumericalError(f"{image_id}: boundary map contains NaN or Inf; the model in {model_path} is broken")
@@ -195,7 +194,7 @@ def random_walk_shard(
 
     def compute_crf(image_id: str, path: Path, key: str) -> None:
         keys, _, scores = walk_of(image_id)
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         background = np.full((1, *scores.shape[1:]), spec["random_walk"]["background_threshold"], np.float32)
         marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, spec["final_crf"]["softmax_quirk"])
         lookup = np.concatenate([[0], keys + 1]).astype(np.uint8)
@@ -204,7 +203,7 @@ def random_walk_shard(
     run_shard(ids, lambda i: text_digest(walk_key, upstream(i)), lambda i: label_path(rw_dir, i), compute_rw, rw_manifest, stored_png_key)
     run_shard(
         ids,
-        lambda i: text_digest(crf_key, upstream(i), file_digest(dataset.image_path(i))),
+        lambda i: text_digest(crf_key, upstream(i), dataset.image_digest(i)),
         lambda i: label_path(rw_crf_dir, i),
         compute_crf,
         rw_crf_manifest,

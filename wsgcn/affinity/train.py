@@ -20,7 +20,6 @@ from PIL import Image
 from wsgcn.affinity.paths import pair_destinations, path_affinities, path_directions
 from wsgcn.data.classes import IGNORE_LABEL
 from wsgcn.data.dataset import Dataset
-from wsgcn.data.images import load_rgb
 from wsgcn.errors import ConfigError
 from wsgcn.io.label_png import read_label_png
 from wsgcn.models.backbones import backbone_spec
@@ -148,7 +147,7 @@ def train_irn(
         images, labels = [], []
         for image_id in batch_ids:
             rng = np.random.default_rng(derived_seed(params.seed, "irn-augment", epoch, image_id))
-            rgb = load_rgb(dataset.image_path(image_id))
+            rgb = dataset.load_image(image_id)
             image, label = augment_pair(rgb, read_label_png(ir_label_path(image_id)), params, fill, rng)
             images.append(image)
             labels.append(label)

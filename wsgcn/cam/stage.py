@@ -20,7 +20,6 @@ from wsgcn.cam.evaluate import evaluate_cams
 from wsgcn.cam.infer import multiscale_cam
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
-from wsgcn.data.images import load_rgb
 from wsgcn.errors import NumericalError
 from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
@@ -45,9 +44,19 @@ def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
 def train_stage(
     spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str, device: str = "auto"
 ) -> None:
-    """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches."""
+    """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches.
+
+    The checkpoint matches when the training config, the class names and every training
+    image (its content, working size and labels) are the same: a replaced image or a
+    corrected label retrains; a moved dataset folder does not.
+    """
     dataset = dataset_from_config(spec["dataset"])
-    run_key = text_digest(canonical_json(spec), canonical_json(list(ids)), code_digest(__name__))
+    images = [[image_id, dataset.image_digest(image_id), list(dataset.image_labels(image_id))] for image_id in ids]
+    run_key = text_digest(
+        canonical_json({"backbone": spec["backbone"], "train": spec["train"], "classes": dataset.class_names}),
+        canonical_json(images),
+        code_digest(__name__),
+    )
     train_cam(
         dataset,
         ids,
@@ -81,13 +90,13 @@ def infer_shard(
 
     def key_of(image_id: str) -> str:
         keys = dataset.image_labels(image_id)
-        return text_digest(stage_key, file_digest(dataset.image_path(image_id)), canonical_json(list(keys)))
+        return text_digest(stage_key, dataset.image_digest(image_id), canonical_json(list(keys)))
 
     def compute(image_id: str, path: Path, key: str) -> None:
         nonlocal model
         if model is None:
             model = load_cam_model(spec, dataset, model_path, device)
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         keys = dataset.image_labels(image_id)
         if not keys:
             log.warning("%s has no foreground label: its CAM has no channels", image_id)

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 from wsgcn.cam.augment import augment
 from wsgcn.data.dataset import Dataset
-from wsgcn.data.images import load_rgb
 from wsgcn.data.labels import multi_hot
 from wsgcn.errors import InputError
 from wsgcn.models.backbones import backbone_spec
@@ -50,7 +49,7 @@ def _load_batch(
     crops = []
     for image_id in ids:
         rng = np.random.default_rng(derived_seed(seed, "augment", epoch, image_id))
-        crops.append(augment(load_rgb(dataset.image_path(image_id)), params.resize_long, params.crop_size, fill, rng))
+        crops.append(augment(dataset.load_image(image_id), params.resize_long, params.crop_size, fill, rng))
     return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
 
 

@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from wsgcn.data.images import image_size, load_mask, load_rgb
 from wsgcn.data.labels import labels_from_mask, labels_from_xml, read_label_csv
+from wsgcn.data.working_size import WorkingSize
 from wsgcn.errors import ConfigError, InputError
+from wsgcn.hashing import file_digest, text_digest
 
 LABEL_SOURCES = ("xml", "mask", "csv")
 
@@ -20,7 +25,9 @@ class Dataset:
     ``root/JPEGImages/<id>.jpg``, ``root/SegmentationClass/<id>.png`` (ground truth
     masks; folder configurable, e.g. ``SegmentationClassAug``) and
     ``root/Annotations/<id>.xml``. Image-level labels come from ``label_source``:
-    the XML annotations, the masks, or a CSV file ``image_id,labels``.
+    the XML annotations, the masks, or a CSV file ``image_id,labels``. Stages read
+    images and masks at their :class:`WorkingSize` through :meth:`load_image` and
+    :meth:`load_mask`.
     """
 
     root: Path
@@ -31,6 +38,7 @@ class Dataset:
     image_suffix: str = ".jpg"
     mask_dir: str = "SegmentationClass"
     annotation_dir: str = "Annotations"
+    working_size: WorkingSize = WorkingSize()
     _csv_labels: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +60,36 @@ class Dataset:
 
     def annotation_path(self, image_id: str) -> Path:
         return self.root / self.annotation_dir / f"{image_id}.xml"
+
+    def load_image(self, image_id: str) -> np.ndarray:
+        """The image as RGB uint8 at its working size, shape (H, W, 3)."""
+        path = self.image_path(image_id)
+        rgb = load_rgb(path)
+        try:
+            return self.working_size.image(rgb)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from error
+
+    def load_mask(self, image_id: str) -> np.ndarray:
+        """The ground-truth mask as class ids at the image's working size, shape (H, W)."""
+        path = self.mask_path(image_id)
+        mask = load_mask(path, self.num_classes)
+        try:
+            return self.working_size.mask(mask)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from error
+
+    def image_digest(self, image_id: str) -> str:
+        """SHA-256 of the image file, combined with its working size where that differs
+        from the file's size (so that a changed limit recomputes exactly those images)."""
+        path = self.image_path(image_id)
+        size = image_size(path)
+        digest = file_digest(path)
+        try:
+            working = self.working_size.of(*size)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from error
+        return digest if working == size else text_digest(digest, f"working size {working[0]}x{working[1]}")
 
     def label_path(self, image_id: str) -> Path:
         """The file that holds ``image_id``'s image-level labels."""
@@ -94,4 +132,5 @@ def dataset_from_config(config: Mapping[str, Any], base: str | Path = ".") -> Da
         image_suffix=config.get("image_suffix", ".jpg"),
         mask_dir=config.get("mask_dir", "SegmentationClass"),
         annotation_dir=config.get("annotation_dir", "Annotations"),
+        working_size=WorkingSize(**config.get("working_size", {})),
     )

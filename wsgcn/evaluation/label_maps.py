@@ -9,18 +9,18 @@ import numpy as np
 
 from wsgcn.data.classes import IGNORE_LABEL
 from wsgcn.data.dataset import Dataset
-from wsgcn.data.images import load_mask
 from wsgcn.errors import InputError
 from wsgcn.evaluation.confusion import confusion_matrix
 from wsgcn.io.label_png import read_label_png
 
 
 def load_truth(dataset: Dataset, image_id: str, prediction_shape: tuple[int, ...]) -> np.ndarray:
-    """The ground-truth mask of ``image_id``; an error naming it if its size differs from the prediction's."""
-    truth = load_mask(dataset.mask_path(image_id), dataset.num_classes)
+    """The ground-truth mask of ``image_id`` at its working size; an error naming it if
+    that differs from the prediction's size."""
+    truth = dataset.load_mask(image_id)
     if truth.shape != prediction_shape:
         raise InputError(
-            f"{dataset.mask_path(image_id)}: mask size {truth.shape} differs from the image size {prediction_shape}"
+            f"{dataset.mask_path(image_id)}: mask size {truth.shape} (at the working size) differs from the prediction size {prediction_shape}"
         )
     return truth
 

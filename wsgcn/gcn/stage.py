@@ -24,13 +24,12 @@ from wsgcn.affinity.stage import boundary_path, label_path, upstream_key
 from wsgcn.cam.stage import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels
 from wsgcn.gcn.graph import GraphParams, graph_propagation
 from wsgcn.gcn.model import Propagate
 from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
-from wsgcn.hashing import canonical_json, file_digest, text_digest
+from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.errors import InputError, NumericalError
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
@@ -84,11 +83,11 @@ def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: s
 
     def key_of(image_id: str) -> str:
         cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
-        return text_digest(stage_key, cam_key, file_digest(dataset.image_path(image_id)))
+        return text_digest(stage_key, cam_key, dataset.image_digest(image_id))
 
     def compute(image_id: str, path: Path, key: str) -> None:
         arrays, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys", "cam"))
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         small = grid_image(rgb, arrays["cam"].shape[1:])
         labels = partial_labels(small, arrays["cam"].astype(np.float32), arrays["keys"].astype(np.int64), params, crf)
         write_label_png(path, upsample_nearest(labels, 4, rgb.shape[:2]), key)
@@ -131,7 +130,7 @@ def gcn_shard(
         labels = read_label_png(label_path(partial_dir, image_id))[::4, ::4]
         if labels.shape != grid:
             raise InputError(f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}")
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         seed = derived_seed(train_params.seed, "gcn", image_id)
         try:
             log_probs, history = image_log_probs(
@@ -160,7 +159,7 @@ def gcn_shard(
         if attrs.get(INPUT_KEY) != stored_png_key(label_path(gcn_dir, image_id)):
             raise InputError(f"{source}: does not belong to the GCN label PNG beside it; rerun the gcn stage")
         keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
-        rgb = load_rgb(dataset.image_path(image_id))
+        rgb = dataset.load_image(image_id)
         log_probs = torch.from_numpy(arrays["log_probs"])
         write_label_png(path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key)
 

@@ -11,7 +11,7 @@ The *report spec* (JSON, written by the workflow) names everything:
 * ``statistics``: tables like ``tables``, shown after the figures;
 * ``timings``: ``{step: [glob patterns of benchmark TSVs]}``;
 * ``input_checks``: the input check records of the run's shards (images without a
-  foreground label are listed).
+  foreground label and resized images are listed).
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ import pandas as pd
 import yaml
 
 from wsgcn.affinity.stage import label_path
-from wsgcn.data.check import images_without_foreground
+from wsgcn.data.check import flagged_images
 from wsgcn.data.dataset import Dataset, dataset_from_config
-from wsgcn.data.images import load_mask, load_rgb
 from wsgcn.errors import InputError
 from wsgcn.evaluation.summary import per_class_table
 from wsgcn.io.atomic import write_text_atomic
@@ -47,9 +46,9 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
 
 def _figure_cell(dataset: Dataset, source: str, image_id: str) -> np.ndarray | None:
     if source == "image":
-        return load_rgb(dataset.image_path(image_id))
+        return dataset.load_image(image_id)
     if source == "truth":
-        return colour_labels(load_mask(dataset.mask_path(image_id), dataset.num_classes))
+        return colour_labels(dataset.load_mask(image_id))
     path = label_path(source, image_id)
     return colour_labels(read_label_png(path)) if path.is_file() else None
 
@@ -65,14 +64,23 @@ def _figure(dataset: Dataset, figure: Mapping[str, Any]) -> str:
     return caption + png_image(image_grid(titles, rows), figure["caption"], figure["id"])
 
 
-def _no_foreground_note(ids: list[str]) -> str:
-    if not ids:
-        return '<p class="note" id="no-foreground">Every image has at least one foreground label.</p>'
-    listed = ", ".join(html.escape(i) for i in ids)
-    return (
-        f'<p class="note" id="no-foreground">{len(ids)} image(s) have no foreground label and get all-background'
-        f" pseudo labels: {listed}</p>"
-    )
+def _input_check_notes(dataset: Dataset, flagged: Mapping[str, list[str]]) -> str:
+    no_foreground, resized = flagged["no_foreground"], flagged["resized"]
+    if no_foreground:
+        listed = ", ".join(html.escape(i) for i in no_foreground)
+        note = f"{len(no_foreground)} image(s) have no foreground label and get all-background pseudo labels: {listed}"
+    else:
+        note = "Every image has at least one foreground label."
+    limits = dataset.working_size
+    if resized:
+        listed = ", ".join(html.escape(i) for i in resized)
+        size_note = (
+            f"{len(resized)} image(s) are outside the working size limits (short side {limits.min_side},"
+            f" long side {limits.max_side} pixels) and were processed, labelled and evaluated resized: {listed}"
+        )
+    else:
+        size_note = f"No image needed resizing (limits: short side {limits.min_side}, long side {limits.max_side} pixels)."
+    return f'<p class="note" id="no-foreground">{note}</p><p class="note" id="resized">{size_note}</p>'
 
 
 def build_report(spec: Mapping[str, Any]) -> str:
@@ -89,8 +97,7 @@ def build_report(spec: Mapping[str, Any]) -> str:
         sections.append((figure["caption"], _figure(dataset, figure)))
     for table in spec["statistics"]:
         sections.append((table["caption"], html_table(_read_csv(table["csv"]), table["id"], table["caption"])))
-    no_foreground = images_without_foreground(spec["input_checks"])
-    sections.append(("Input check", _no_foreground_note(no_foreground)))
+    sections.append(("Input check", _input_check_notes(dataset, flagged_images(spec["input_checks"]))))
     timings = rule_timings(spec["timings"])
     sections.append(("Timings", html_table(timings, "timings", "Wall time per step, from the rules' benchmark files")))
     sections.append(("Software", html_table(software_versions(), "software", "Versions used to build this report")))

@@ -19,7 +19,6 @@ import torch
 from wsgcn.affinity.stage import label_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.data.images import load_rgb
 from wsgcn.errors import InputError, NumericalError
 from wsgcn.evaluation.tables import write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
@@ -74,7 +73,7 @@ def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path
         canonical_json(section["model"]), canonical_json(section["train"]), canonical_json(label_keys), code_digest(__name__)
     )
     train_segmenter(
-        dataset.image_path,
+        dataset.load_image,
         {image_id: Path(entry["labels"]) for image_id, entry in images.items()},
         dataset.num_classes,
         DeepLabParams.from_config(section["model"]),
@@ -120,7 +119,7 @@ def infer_shard(
             cached.clear()
             if model is None:
                 model = load_segmenter(spec, dataset.num_classes, model_path, device)
-            rgb = load_rgb(dataset.image_path(image_id))
+            rgb = dataset.load_image(image_id)
             with torch.no_grad():
                 probs = upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(device)).cpu().numpy()
             if not np.isfinite(probs).all():
@@ -136,7 +135,7 @@ def infer_shard(
         marginals = crf_from_scores(rgb, probs, crf, softmax_quirk=False, normalise=False)
         write_label_png(path, marginals.argmax(axis=0).astype(np.uint8), key)
 
-    image_keys = {image_id: file_digest(dataset.image_path(image_id)) for image_id in ids}
+    image_keys = {image_id: dataset.image_digest(image_id) for image_id in ids}
 
     run_shard(ids, lambda i: text_digest(stage_key, image_keys[i]), lambda i: label_path(seg_dir, i), compute_plain, seg_manifest, stored_png_key)
     run_shard(ids, lambda i: text_digest(crf_key, image_keys[i]), lambda i: label_path(seg_crf_dir, i), compute_crf, seg_crf_manifest, stored_png_key)

@@ -20,7 +20,6 @@ import torch
 import torch.nn.functional as F
 
 from wsgcn.data.classes import IGNORE_LABEL
-from wsgcn.data.images import load_rgb
 from wsgcn.errors import InputError
 from wsgcn.io.label_png import read_label_png
 from wsgcn.params import ConfigParams
@@ -96,7 +95,7 @@ def segmentation_loss(outputs: Sequence[torch.Tensor], labels: torch.Tensor) -> 
 
 
 def train_segmenter(
-    image_path: Callable[[str], Path],
+    load_image: Callable[[str], np.ndarray],
     label_paths: Mapping[str, Path],
     num_classes: int,
     model_params: DeepLabParams,
@@ -119,9 +118,9 @@ def train_segmenter(
         images, targets = [], []
         for image_id in batch_ids:
             rng = np.random.default_rng(derived_seed(params.seed, "segmentation", epoch, image_id))
-            rgb, labels = load_rgb(image_path(image_id)), read_label_png(label_paths[image_id])
+            rgb, labels = load_image(image_id), read_label_png(label_paths[image_id])
             if labels.shape != rgb.shape[:2]:
-                raise InputError(f"{label_paths[image_id]}: label size {labels.shape} differs from the image size {rgb.shape[:2]}")
+                raise InputError(f"{label_paths[image_id]}: label size {labels.shape} differs from the image's working size {rgb.shape[:2]}")
             image, target = scale_crop_flip(rgb, labels, params.scales, params.crop_size, fill, rng)
             images.append(image)
             targets.append(target)
