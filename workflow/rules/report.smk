@@ -77,6 +77,7 @@ REPORT_TIMINGS = {
     **{f"train_seg ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/train_seg/{_hash(c['train'])}.tsv"] for s, c in SEG_CHAINS.items()},
     **{f"segment ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/segment/{_hash(c['seg_crf'])}/*.tsv"] for s, c in SEG_CHAINS.items()},
 }
+REPORT_INPUT_CHECKS = check_records(INFER_IDS)
 REPORT_SPEC = canonical_json(
     {
         "title": f"wsgcn report: {DATASET_NAME}",
@@ -87,7 +88,7 @@ REPORT_SPEC = canonical_json(
         "figures": REPORT_FIGURES,
         "statistics": REPORT_STATISTICS,
         "timings": REPORT_TIMINGS,
-        "input_checks": check_records(INFER_IDS),
+        "input_checks": REPORT_INPUT_CHECKS,
     }
 )
 
@@ -97,7 +98,7 @@ rule report:
         tables=[table["csv"] for table in REPORT_TABLES + REPORT_STATISTICS],
         per_class=[csv for group in REPORT_PER_CLASS for _, csv in group["rows"]],
         segmentation_table=f"{TABLES_DIR}/segmentation.csv",
-        input_checks=check_records(INFER_IDS),
+        input_checks=REPORT_INPUT_CHECKS,
         code=[str(p) for p in module_sources("wsgcn.report.build")],
     output:
         report(REPORT_HTML, caption="../report/report.rst", category="Report"),
