@@ -6,7 +6,10 @@ pixels are read: nothing runs) with config/voc2012.yaml, then
 * times a dry run of the full DAG from nothing (``snakemake -n``) and counts its jobs:
   all of them, and those a SLURM run submits (every job but the ``localrule`` ones),
 * times a no-op rerun (``snakemake --cores 2`` with every output present and up to date),
-* counts the jobs per rule of a dry run after a GCN hyperparameter change.
+* counts the jobs per rule of a dry run after a GCN hyperparameter change,
+* times ``scontrol show config``, which the SLURM executor plugin runs whenever it is
+  imported, i.e. in every Snakemake run, local ones included: where SLURM is installed
+  but its controller does not answer, it adds up to 10 s to every figure above.
 
 Usage: python benchmarks/dag_scale.py [--images 10582] [--eval-images 1464]
        [--images-per-shard N (default: voc2012.yaml's)] [--repeats 3]
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -120,6 +124,18 @@ def create_outputs(workdir: Path, dry_output: str) -> None:
                 path.touch()
 
 
+def slurm_probe_seconds() -> float | None:
+    """Seconds ``scontrol show config`` takes (None without SLURM), capped like the plugin's 10 s."""
+    if shutil.which("scontrol") is None:
+        return None
+    started = time.perf_counter()
+    try:
+        subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=10_582)
@@ -162,6 +178,8 @@ def main() -> None:
         print(f"| jobs after gcn.train.lr 0.01 -> 0.02: {rule} | {count} |")
     print(f"| dry run, median of {args.repeats} (s) | {statistics.median(dry_times):.1f} (min {min(dry_times):.1f}, max {max(dry_times):.1f}) |")
     print(f"| no-op rerun, median of {args.repeats} (s) | {statistics.median(noop_times):.1f} (min {min(noop_times):.1f}, max {max(noop_times):.1f}) |")
+    probe = slurm_probe_seconds()
+    print(f"| SLURM plugin's start-up probe, scontrol show config (s) | {'no SLURM here' if probe is None else f'{probe:.1f}'} |")
 
 
 if __name__ == "__main__":
