@@ -350,3 +350,12 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path: Path, change, 
     output = result.stdout + result.stderr
     assert "Error validating config file" in output and f"'{key}'" in output or key in output.split("ValidationError")[1]
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_working_size_limits_out_of_order_stop_before_any_job(tmp_path: Path):
+    config = tiny_cam_config()
+    config["dataset"]["working_size"] = {"min_side": 600, "max_side": 500}
+    result = run_snakemake(tmp_path, "--cores", "1", "--configfile", write_config(tmp_path, config), check=False)
+    assert result.returncode != 0
+    assert "dataset.working_size: need 1 <= min_side <= max_side, got 600 and 500" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
