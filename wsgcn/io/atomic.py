@@ -8,14 +8,9 @@ removes it (one writer per target is the workflow's rule: Snakemake locks output
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 @contextlib.contextmanager
@@ -23,16 +18,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched.
-    Temporaries of ``path`` left by a killed earlier write are removed first.
+    The temporary name is fixed per target (``.<name>.partial.tmp``), so a temporary
+    left by a killed earlier write is replaced without listing the folder.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp_name, 0o666 & ~_UMASK)
-    tmp = Path(tmp_name)
+    tmp = path.with_name(f".{path.name}.partial.tmp")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # permissions follow the umask
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
