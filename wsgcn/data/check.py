@@ -2,8 +2,9 @@
 
 Every image must decode (a corrupt or truncated file is named), have a working size
 (see :mod:`wsgcn.data.working_size`; the record notes images that are resized), and
-have parseable image-level labels; where a mask is used (labels from masks, or the image is evaluated) the mask must decode, hold
-only class ids and 255, and have the image's size. All problems of the shard are
+have parseable image-level labels; where a mask is used (labels from masks, or the
+image is evaluated) the mask must decode, hold only class ids and 255, and have the
+image's size. All problems of the shard are
 reported together, one line per file, and the check writes nothing when any is found.
 Images without a foreground label pass: they are listed in the check record and the
 report (the pipeline gives them all-background labels).
@@ -39,10 +40,7 @@ def check_image(dataset: Dataset, image_id: str, with_mask: bool) -> ImageRecord
     """Check one image (and its mask when ``with_mask``); raises :class:`InputError`."""
     image_path = dataset.image_path(image_id)
     height, width = load_rgb(image_path).shape[:2]
-    try:
-        working = dataset.working_size.of(height, width)
-    except InputError as error:
-        raise InputError(f"{image_path}: {error}") from error
+    working = dataset.working_size.of(height, width, image_path)
     if with_mask:
         mask_path = dataset.mask_path(image_id)
         mask = load_mask(mask_path, dataset.num_classes)

@@ -64,20 +64,12 @@ class Dataset:
     def load_image(self, image_id: str) -> np.ndarray:
         """The image as RGB uint8 at its working size, shape (H, W, 3)."""
         path = self.image_path(image_id)
-        rgb = load_rgb(path)
-        try:
-            return self.working_size.image(rgb)
-        except InputError as error:
-            raise InputError(f"{path}: {error}") from error
+        return self.working_size.image(load_rgb(path), path)
 
     def load_mask(self, image_id: str) -> np.ndarray:
         """The ground-truth mask as class ids at the image's working size, shape (H, W)."""
         path = self.mask_path(image_id)
-        mask = load_mask(path, self.num_classes)
-        try:
-            return self.working_size.mask(mask)
-        except InputError as error:
-            raise InputError(f"{path}: {error}") from error
+        return self.working_size.mask(load_mask(path, self.num_classes), path)
 
     def image_digest(self, image_id: str) -> str:
         """SHA-256 of the image file, combined with its working size where that differs
@@ -85,10 +77,7 @@ class Dataset:
         path = self.image_path(image_id)
         size = image_size(path)
         digest = file_digest(path)
-        try:
-            working = self.working_size.of(*size)
-        except InputError as error:
-            raise InputError(f"{path}: {error}") from error
+        working = self.working_size.of(*size, path)
         return digest if working == size else text_digest(digest, f"working size {working[0]}x{working[1]}")
 
     def label_path(self, image_id: str) -> Path:

@@ -8,6 +8,7 @@ file's own size and nothing is resampled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -33,10 +34,11 @@ class WorkingSize:
                 f"dataset.working_size: need 1 <= min_side <= max_side, got {self.min_side} and {self.max_side}"
             )
 
-    def of(self, height: int, width: int) -> tuple[int, int]:
+    def of(self, height: int, width: int, source: str | Path) -> tuple[int, int]:
         """(height, width) at which an image of ``height`` x ``width`` pixels is processed.
 
-        Raises :class:`InputError` when no size keeps the aspect ratio within both limits.
+        Raises :class:`InputError` naming ``source`` (the file) when no size keeps the
+        aspect ratio within both limits.
         """
         short, long = min(height, width), max(height, width)
         if long > self.max_side:
@@ -48,22 +50,24 @@ class WorkingSize:
         size = max(1, round(height * scale)), max(1, round(width * scale))
         if min(size) < self.min_side or max(size) > self.max_side:
             raise InputError(
-                f"image of {height}x{width} pixels: its aspect ratio does not fit dataset.working_size"
+                f"{source}: image of {height}x{width} pixels: its aspect ratio does not fit dataset.working_size"
                 f" (short side >= {self.min_side}, long side <= {self.max_side})"
             )
         return size
 
-    def image(self, rgb: np.ndarray) -> np.ndarray:
-        """``rgb`` (H, W, 3) uint8 at its working size (bilinear, antialiased when shrinking)."""
-        size = self.of(*rgb.shape[:2])
+    def image(self, rgb: np.ndarray, source: str | Path) -> np.ndarray:
+        """``rgb`` (H, W, 3) uint8 read from ``source``, at its working size (bilinear,
+        antialiased when shrinking)."""
+        size = self.of(*rgb.shape[:2], source)
         if size == rgb.shape[:2]:
             return rgb
         resized = Image.fromarray(rgb).resize((size[1], size[0]), Image.Resampling.BILINEAR)
         return np.asarray(resized, dtype=np.uint8).copy()
 
-    def mask(self, mask: np.ndarray) -> np.ndarray:
-        """A class-id ``mask`` (H, W) uint8 at its working size (nearest neighbour)."""
-        size = self.of(*mask.shape)
+    def mask(self, mask: np.ndarray, source: str | Path) -> np.ndarray:
+        """A class-id ``mask`` (H, W) uint8 read from ``source``, at its working size
+        (nearest neighbour)."""
+        size = self.of(*mask.shape, source)
         if size == mask.shape:
             return mask
         resized = Image.fromarray(mask).resize((size[1], size[0]), Image.Resampling.NEAREST)
