@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from wsgcn.affinity.stage import boundary_path, label_path
-from wsgcn.cam.stage import cam_result_path
+from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels

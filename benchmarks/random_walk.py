@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from wsgcn.affinity.random_walk import random_walk_labels
 from wsgcn.affinity.stage import boundary_path
-from wsgcn.cam.stage import cam_result_path
+from wsgcn.cam.files import cam_result_path
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import image_size
 from wsgcn.io.h5store import read_arrays

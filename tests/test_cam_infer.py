@@ -1,14 +1,18 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from wsgcn.cam.evaluate import cam_to_label
+from wsgcn.cam.evaluate import cam_to_label, evaluate_stage
+from wsgcn.cam.files import cam_result_path
 from wsgcn.cam.infer import multiscale_cam, normalise_per_class
-from wsgcn.cam.stage import cam_result_path, infer_shard
+from wsgcn.cam.stage import infer_shard
+from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import NumericalError, WsgcnError
+from wsgcn.io.h5store import write_arrays
 from wsgcn.models.cam_net import CamNet
 
 
@@ -82,3 +86,54 @@ def test_a_model_giving_nan_stops_the_shard_at_the_image_and_writes_no_cam(tmp_p
         infer_shard(spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "cam"), str(tmp_path / "manifest.json"), "cpu")
     assert not cam_result_path(tmp_path / "cam", ids[0]).exists() and not (tmp_path / "manifest.json").exists()
     assert isinstance(NumericalError("x"), WsgcnError)  # the command line prints it as one line, exit 1
+
+
+def _naive_miou(predictions: list[np.ndarray], truths: list[np.ndarray], num_classes: int) -> float:
+    """mIoU (%) by counting pixels one at a time; GT 255 ignored, classes absent from both skipped."""
+    hits, predicted, actual = [0] * num_classes, [0] * num_classes, [0] * num_classes
+    for prediction, truth in zip(predictions, truths):
+        for p, t in zip(prediction.ravel().tolist(), truth.ravel().tolist()):
+            if t == 255:
+                continue
+            predicted[p] += 1
+            actual[t] += 1
+            hits[p] += p == t
+    ious = [hits[c] / (predicted[c] + actual[c] - hits[c]) for c in range(num_classes) if predicted[c] + actual[c]]
+    return 100.0 * sum(ious) / len(ious)
+
+
+def test_evaluation_reports_the_configured_threshold_and_the_sweep(tmp_path):
+    ids = write_demo_dataset(tmp_path / "voc", 3, seed=5, size=(40, 48))  # images of about that size
+    dataset_config = {"name": "t", "kind": "voc", "root": str(tmp_path / "voc"), "class_names": list(DEMO_CLASSES)}
+    dataset = dataset_from_config(dataset_config)
+    rng = np.random.default_rng(0)
+    cams = {}
+    for image_id in ids:
+        keys = dataset.image_labels(image_id)
+        cams[image_id] = (keys, rng.random((len(keys), *dataset.load_mask(image_id).shape)).astype(np.float16))
+        write_arrays(cam_result_path(tmp_path / "cam", image_id),
+                     {"keys": np.asarray(keys, np.int16), "high_res": cams[image_id][1]}, {"image_id": image_id})
+    out = tmp_path / "eval"
+    miou = evaluate_stage({"dataset": dataset_config}, ids, str(tmp_path / "cam"), 0.3, [0.1, 0.3, 0.7],
+                          out / "cam.csv", out / "cam.md", out / "sweep.csv", out / "sweep.md")
+
+    num_classes = len(DEMO_CLASSES) + 1
+    truths = [dataset.load_mask(image_id) for image_id in ids]
+    expected = {}
+    for threshold in (0.1, 0.3, 0.7):
+        predictions = []
+        for image_id in ids:  # background wins ties at exactly the threshold: argmax takes the first plane
+            keys, high_res = cams[image_id]
+            planes = [np.full(high_res.shape[1:], threshold, np.float32), *high_res.astype(np.float32)]
+            best = np.zeros(high_res.shape[1:], np.int64)
+            for index in range(1, len(planes)):
+                best = np.where(planes[index] > np.choose(best, planes), index, best)
+            predictions.append(np.array([0, *(k + 1 for k in keys)])[best])
+        expected[threshold] = _naive_miou(predictions, truths, num_classes)
+    sweep = pd.read_csv(out / "sweep.csv")
+    assert sweep["threshold"].tolist() == [0.1, 0.3, 0.7]
+    assert sweep["miou"].tolist() == pytest.approx([expected[t] for t in (0.1, 0.3, 0.7)], abs=1e-3)
+    assert miou == pytest.approx(expected[0.3], abs=1e-9) and len(set(expected.values())) == 3
+    table = pd.read_csv(out / "cam.csv")
+    assert table["iou"].iloc[-1] == pytest.approx(expected[0.3], abs=1e-3)
+    assert (out / "sweep.md").read_text().startswith("# CAM mIoU by background threshold (3 images)")

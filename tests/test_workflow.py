@@ -60,6 +60,9 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     assert table["class"].tolist() == ["background", "disk", "square", "triangle", "cross", "mIoU"]
     assert 0.0 < table["iou"].iloc[-1] < 100.0
     assert f"CAM table: {tables[0].relative_to(tmp_path).with_suffix('.md')}" in result.stdout + result.stderr
+    sweep = pd.read_csv(tables[0].with_name("threshold_sweep.csv"))
+    assert sweep["threshold"].tolist() == pytest.approx([0.05 * i for i in range(1, 13)])
+    assert sweep.set_index("threshold")["miou"].loc[0.15] == pytest.approx(table["iou"].iloc[-1], abs=1e-3)
     cam_dir = tables[0].parents[1]
     files = sorted(cam_dir.glob("images/*.h5"))
     assert len(files) == 12
@@ -92,6 +95,7 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     tables = html_tables(report.read_text())
     assert [float(row[-1][1]) for row in tables["table1"]] == pytest.approx(table1["mIoU"].tolist(), abs=1e-9)
     assert [float(row[-1][1]) for row in tables["segmentation"]] == pytest.approx(segmentation["mIoU"].tolist(), abs=1e-9)
+    assert [float(row[-1][1]) for row in tables["cam-threshold-sweep"]] == pytest.approx(sweep["miou"].tolist(), abs=1e-9)
     dom_tables = html_tables(rendered_dom(report))
     assert dom_tables["segmentation"] == tables["segmentation"]
     run_snakemake(tmp_path, "--cores", "1", "--configfile", config_path, "--report", "snakemake-report.html")
@@ -330,6 +334,16 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
     inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())  # 17 after the tests above
     summaries = _shard_log_summaries(voc_workdir, "gcn")
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
+
+
+def test_editing_the_cam_evaluation_reruns_only_the_evaluation(voc_workdir: Path):
+    # the evaluation lives apart from the CAM stage's code, so the classifier and its CAMs stay
+    module = voc_workdir / "project" / "wsgcn" / "cam" / "evaluate.py"
+    module.write_text(module.read_text() + "# edited\n")
+    assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
+        "eval_cam": 1, "table1": 1, "report": 1, "all": 1,
+    }
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "partial"))
 
 
 @pytest.mark.parametrize(

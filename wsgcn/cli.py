@@ -63,9 +63,19 @@ def _cam(args: argparse.Namespace) -> None:
 
 
 def _eval_cam(args: argparse.Namespace) -> None:
-    from wsgcn.cam.stage import evaluate_stage
+    from wsgcn.cam.evaluate import evaluate_stage
 
-    evaluate_stage(json.loads(args.spec), read_id_list(args.ids_file), args.cam_dir, args.threshold, args.csv, args.markdown)
+    evaluate_stage(
+        json.loads(args.spec),
+        read_id_list(args.ids_file),
+        args.cam_dir,
+        args.threshold,
+        args.sweep,
+        args.csv,
+        args.markdown,
+        args.sweep_csv,
+        args.sweep_markdown,
+    )
 
 
 def _ir_label(args: argparse.Namespace) -> None:
@@ -232,8 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--ids-file", required=True, type=Path)
     evaluate.add_argument("--cam-dir", required=True)
     evaluate.add_argument("--threshold", required=True, type=float)
+    evaluate.add_argument("--sweep", type=float, nargs="*", default=[], help="thresholds of the mIoU sweep")
     evaluate.add_argument("--csv", required=True)
     evaluate.add_argument("--markdown", required=True)
+    evaluate.add_argument("--sweep-csv", required=True)
+    evaluate.add_argument("--sweep-markdown", required=True)
     evaluate.set_defaults(run=_eval_cam)
 
     ir = steps.add_parser("ir-label", help="IR labels of one shard from its CAMs")

@@ -62,15 +62,20 @@ rule eval_cam:
         masks=mask_files(EVAL_IDS),
         eval_list=EVAL_LIST,
         params_record=f"{CAM_DIR}/params.yaml",
+        code=CAM_EVAL_CODE,
     output:
         csv=f"{CAM_DIR}/eval/cam_miou.csv",
         markdown=f"{CAM_DIR}/eval/cam_miou.md",
+        sweep_csv=f"{CAM_DIR}/eval/threshold_sweep.csv",
+        sweep_markdown=f"{CAM_DIR}/eval/threshold_sweep.md",
     params:
         spec=EVAL_SPEC,
         threshold=config["cam"]["eval"]["threshold"],
+        sweep=" ".join(map(str, config["cam"]["eval"]["sweep_thresholds"])),
         cam_dir=CAM_DIR,
     log:
         f"logs/{DATASET_NAME}/eval_cam/{CAM_HASH}.log",
     shell:
         "{PYTHON} -m wsgcn eval-cam --spec {params.spec:q} --ids-file {input.eval_list:q} --cam-dir {params.cam_dir:q}"
-        " --threshold {params.threshold} --csv {output.csv:q} --markdown {output.markdown:q} > {log:q} 2>&1"
+        " --threshold {params.threshold} --sweep {params.sweep} --csv {output.csv:q} --markdown {output.markdown:q}"
+        " --sweep-csv {output.sweep_csv:q} --sweep-markdown {output.sweep_markdown:q} > {log:q} 2>&1"

@@ -89,6 +89,7 @@ MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 TRAIN_CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, train=config["cam"]["train"])
 CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=config["cam"]["infer"])
 CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
+CAM_EVAL_CODE = [str(p) for p in module_sources("wsgcn.cam.evaluate")]
 
 _not_inferred = sorted(set(TRAIN_IDS) - set(INFER_IDS))
 if _not_inferred:

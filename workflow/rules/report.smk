@@ -24,6 +24,8 @@ if _unknown_figure_ids:
 _MAIN_CHAIN = SEG_CHAINS[SEG["labels"]]
 REPORT_TABLES = [
     {"id": "table1", "caption": "Table 1: pseudo-label quality (mIoU, %)", "csv": f"{TABLES_DIR}/table1.csv"},
+    {"id": "cam-threshold-sweep", "caption": "CAM mIoU (%) by background threshold (cam.eval.threshold)",
+     "csv": f"{CAM_DIR}/eval/threshold_sweep.csv"},
     *(
         [{"id": "table2", "caption": "Table 2: GCN loss ablation (mIoU, %)", "csv": f"{TABLES_DIR}/table2.csv"}]
         if REPORT["table2"]

@@ -22,7 +22,7 @@ from wsgcn.affinity.boundary import boundary_and_features
 from wsgcn.affinity.ir_labels import ir_label
 from wsgcn.affinity.random_walk import random_walk_labels
 from wsgcn.affinity.train import IrnTrainParams, train_irn
-from wsgcn.cam.stage import cam_result_path
+from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import InputError, NumericalError

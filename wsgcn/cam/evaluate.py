@@ -1,16 +1,27 @@
-"""CAM evaluation (IRNet ``step/eval_cam.py``): threshold, argmax, confusion, mIoU."""
+"""CAM evaluation (IRNet ``step/eval_cam.py``): threshold, argmax, confusion, mIoU.
+
+Kept apart from :mod:`wsgcn.cam.stage`, so that a change here reruns only the evaluation,
+never the classifier or the CAMs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from wsgcn.data.dataset import Dataset
-from wsgcn.evaluation.confusion import confusion_matrix
+from wsgcn.cam.files import cam_result_path
+from wsgcn.data.dataset import Dataset, dataset_from_config
+from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
 from wsgcn.evaluation.label_maps import load_truth
+from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.io.h5store import read_arrays
+
+log = logging.getLogger(__name__)
 
 
 def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) -> np.ndarray:
@@ -25,13 +36,47 @@ def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) ->
 
 
 def evaluate_cams(
-    dataset: Dataset, ids: Sequence[str], cam_path: Callable[[str], Path], threshold: float
+    dataset: Dataset, ids: Sequence[str], cam_path: Callable[[str], Path], thresholds: Sequence[float]
 ) -> np.ndarray:
-    """Summed confusion matrix of thresholded CAMs against the ground-truth masks."""
-    total = np.zeros((dataset.num_classes, dataset.num_classes), dtype=np.int64)
+    """Summed confusion matrices (T, C, C) of the CAMs thresholded at each of ``thresholds``
+    against the ground-truth masks; every CAM file is read once."""
+    total = np.zeros((len(thresholds), dataset.num_classes, dataset.num_classes), dtype=np.int64)
     for image_id in ids:
         arrays, _ = read_arrays(cam_path(image_id), ("high_res", "keys"))
-        prediction = cam_to_label(arrays["high_res"], arrays["keys"].tolist(), threshold)
-        truth = load_truth(dataset, image_id, prediction.shape)
-        total += confusion_matrix(prediction, truth, dataset.num_classes)
+        keys = arrays["keys"].tolist()
+        truth = load_truth(dataset, image_id, arrays["high_res"].shape[1:])
+        for index, threshold in enumerate(thresholds):
+            prediction = cam_to_label(arrays["high_res"], keys, threshold)
+            total[index] += confusion_matrix(prediction, truth, dataset.num_classes)
     return total
+
+
+def evaluate_stage(
+    spec: Mapping[str, Any],
+    ids: Sequence[str],
+    cam_dir: str,
+    threshold: float,
+    sweep: Sequence[float],
+    csv_path: str,
+    markdown_path: str,
+    sweep_csv_path: str,
+    sweep_markdown_path: str,
+) -> float:
+    """Evaluate the CAMs of ``ids`` thresholded at ``threshold`` (per-class table) and at
+    each value of ``sweep`` (one mIoU per threshold, to choose the threshold); returns the
+    mIoU (%) at ``threshold``."""
+    dataset = dataset_from_config(spec["dataset"])
+    thresholds = [threshold, *sweep]
+    confusions = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), thresholds)
+    table = iou_table(confusions[0], dataset.class_names)
+    write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
+    sweep_table = pd.DataFrame(
+        {"threshold": list(sweep), "miou": [mean_iou(confusion) * 100.0 for confusion in confusions[1:]]}
+    )
+    write_table(sweep_table, sweep_csv_path, sweep_markdown_path, f"CAM mIoU by background threshold ({len(ids)} images)")
+    miou = float(table["iou"].iloc[-1])
+    log.info("CAM mIoU %.2f %% over %d images at threshold %s", miou, len(ids), threshold)
+    if len(sweep):
+        best = sweep_table.loc[sweep_table["miou"].idxmax()]
+        log.info("best threshold of the sweep: %s (mIoU %.2f %%)", best["threshold"], best["miou"])
+    return miou

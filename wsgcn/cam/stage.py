@@ -1,4 +1,4 @@
-"""The CAM stage as file-to-file steps: train the classifier, infer a shard, evaluate.
+"""The CAM stage as file-to-file steps: train the classifier, infer a shard.
 
 Each function takes a *spec*: the JSON-ready dict the workflow passes, with keys
 ``dataset`` (the config's dataset section), ``backbone`` (``name``, ``weights``),
@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from wsgcn.cam.evaluate import evaluate_cams
+from wsgcn.cam.files import cam_result_path
 from wsgcn.cam.infer import multiscale_cam
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import NumericalError
-from wsgcn.evaluation.tables import iou_table, write_table
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.io.precision import round_mantissa
@@ -34,11 +33,6 @@ from wsgcn.shard_runner import run_shard
 log = logging.getLogger(__name__)
 
 Spec = Mapping[str, Any]
-
-
-def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
-    """Where the CAM HDF5 file of ``image_id`` lives inside a CAM results folder."""
-    return Path(cam_dir) / "images" / f"{image_id}.h5"
 
 
 def train_stage(
@@ -114,14 +108,3 @@ def infer_shard(
         )
 
     run_shard(ids, key_of, lambda image_id: cam_result_path(cam_dir, image_id), compute, manifest_path)
-
-
-def evaluate_stage(spec: Spec, ids: Sequence[str], cam_dir: str, threshold: float, csv_path: str, markdown_path: str) -> float:
-    """Evaluate thresholded CAMs of ``ids``; writes the per-class table, returns mIoU (%)."""
-    dataset = dataset_from_config(spec["dataset"])
-    confusion = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), threshold)
-    table = iou_table(confusion, dataset.class_names)
-    write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
-    miou = float(table["iou"].iloc[-1])
-    log.info("CAM mIoU %.2f %% over %d images", miou, len(ids))
-    return miou

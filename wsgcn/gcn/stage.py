@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from wsgcn.affinity.stage import boundary_path, label_path, upstream_key
-from wsgcn.cam.stage import cam_result_path
+from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.gcn.decode import crf_labels, plain_labels
