@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from wsgcn.affinity.random_walk import random_walk_labels
 from wsgcn.affinity.stage import boundary_path
-from wsgcn.cam.files import cam_result_path
+from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import image_size
 from wsgcn.io.h5store import read_arrays
@@ -45,7 +45,7 @@ def synthetic_inputs(image_id: str, height: int, width: int) -> tuple[np.ndarray
 
 
 def stored_inputs(cam_dir: str, boundary_dir: str, image_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cam, _ = read_arrays(cam_result_path(cam_dir, image_id), ("cam", "keys"))
+    cam = read_cam(cam_result_path(cam_dir, image_id), ("cam", "keys"))
     boundary, _ = read_arrays(boundary_path(boundary_dir, image_id), ("boundary",))
     return cam["cam"].astype(np.float32), cam["keys"].astype(np.int64), boundary["boundary"].astype(np.float32)
 

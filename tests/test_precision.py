@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from wsgcn.io.precision import round_mantissa
+from wsgcn.cam.files import encode_cam_map, read_cam
+from wsgcn.io.h5store import write_arrays
+from wsgcn.io.precision import from_unit_levels, round_mantissa, to_unit_levels
 
 
 def test_rounding_matches_a_naive_decimal_computation():
@@ -28,3 +30,30 @@ def test_error_bound_and_full_precision_identity():
     assert np.isfinite(round_mantissa(np.array([65504.0], np.float16), 2)).all()
     with pytest.raises(ValueError):
         round_mantissa(values, 0)
+
+
+def test_unit_levels_round_to_the_nearest_255th():
+    values = np.array([0.0, 0.05, 0.0019, 0.002, 0.33, 0.998, 1.0, 1.2, -0.1], dtype=np.float32)
+    levels = to_unit_levels(values)
+    assert levels.dtype == np.uint8
+    assert levels.tolist() == [0, 13, 0, 1, 84, 254, 255, 255, 0]  # 0.05*255 = 12.75, 0.33*255 = 84.15
+    assert from_unit_levels(levels).tolist() == pytest.approx([v / 255 for v in levels.tolist()], abs=1e-7)
+    inside = values[(values >= 0) & (values <= 1)]
+    assert np.abs(from_unit_levels(to_unit_levels(inside)) - inside).max() <= 1 / 510 + 1e-7
+
+
+@pytest.mark.parametrize("storage, dtype", [("uint8", np.uint8), ("float16", np.float16)])
+def test_cam_files_read_back_as_float32_whichever_the_storage(tmp_path, storage, dtype):
+    maps = np.random.default_rng(0).random((2, 40, 50)).astype(np.float32)
+    path = tmp_path / "cam.h5"
+    write_arrays(path, {"keys": np.array([3, 7], np.int16), "high_res": encode_cam_map(maps, storage, 7)}, {})
+    arrays = read_cam(path, ("keys", "high_res"))
+    assert arrays["keys"].tolist() == [3, 7]
+    assert arrays["high_res"].dtype == np.float32
+    assert np.abs(arrays["high_res"] - maps).max() <= (1 / 510 if storage == "uint8" else 2.0**-8) + 1e-6
+    import h5py
+
+    with h5py.File(path) as handle:
+        assert handle["high_res"].dtype == dtype
+    with pytest.raises(ValueError, match="cam.infer.storage"):
+        encode_cam_map(maps, "int4", 7)

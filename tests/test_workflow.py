@@ -67,7 +67,7 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     files = sorted(cam_dir.glob("images/*.h5"))
     assert len(files) == 12
     arrays, attrs = read_arrays(files[0])
-    assert arrays["high_res"].dtype == np.float16 and arrays["high_res"].shape[1:] == (attrs["height"], attrs["width"])
+    assert arrays["high_res"].dtype == np.uint8 and arrays["high_res"].shape[1:] == (attrs["height"], attrs["width"])
     assert yaml.safe_load((cam_dir / "params.yaml").read_text())["stage"] == "cam"
     for stage in ("ir_label", "rw", "rw_crf", "partial", "gcn", "gcn_crf"):
         (table_path,) = tmp_path.glob(f"results/demo/{stage}/*/eval/miou.csv")

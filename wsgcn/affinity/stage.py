@@ -22,7 +22,7 @@ from wsgcn.affinity.boundary import boundary_and_features
 from wsgcn.affinity.ir_labels import ir_label
 from wsgcn.affinity.random_walk import random_walk_labels
 from wsgcn.affinity.train import IrnTrainParams, train_irn
-from wsgcn.cam.files import cam_result_path
+from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import InputError, NumericalError
@@ -60,8 +60,8 @@ def upstream_key(path: Path, reader: Callable[[Path], str | None], what: str) ->
 
 
 def _read_cam(cam_dir: str, image_id: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    arrays, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys", "cam", "high_res"))
-    return arrays["keys"].astype(np.int64), arrays
+    arrays = read_cam(cam_result_path(cam_dir, image_id), ("keys", "cam", "high_res"))
+    return arrays["keys"], arrays
 
 
 def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, manifest_path: str) -> None:
@@ -146,7 +146,7 @@ def _walk(spec: Spec, dataset: Dataset, cam_dir: str, boundary_dir: str, image_i
     size = (int(attrs["height"]), int(attrs["width"]))
     walk = spec["random_walk"]
     labels, scores = random_walk_labels(
-        arrays["cam"].astype(np.float32),
+        arrays["cam"],
         keys,
         stored["boundary"].astype(np.float32),
         size,

@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wsgcn.cam.files import cam_result_path
+from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
 from wsgcn.evaluation.label_maps import load_truth
 from wsgcn.evaluation.tables import iou_table, write_table
-from wsgcn.io.h5store import read_arrays
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def evaluate_cams(
     against the ground-truth masks; every CAM file is read once."""
     total = np.zeros((len(thresholds), dataset.num_classes, dataset.num_classes), dtype=np.int64)
     for image_id in ids:
-        arrays, _ = read_arrays(cam_path(image_id), ("high_res", "keys"))
+        arrays = read_cam(cam_path(image_id), ("high_res", "keys"))
         keys = arrays["keys"].tolist()
         truth = load_truth(dataset, image_id, arrays["high_res"].shape[1:])
         for index, threshold in enumerate(thresholds):

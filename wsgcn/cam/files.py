@@ -1,10 +1,42 @@
-"""Where the CAM stage's per-image results live (imported by the later stages, which read them)."""
+"""Where the CAM stage's per-image results live and how their maps are stored (imported
+by the later stages, which read them)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
+
+from wsgcn.io.h5store import read_arrays
+from wsgcn.io.precision import from_unit_levels, round_mantissa, to_unit_levels
+
+CAM_MAPS = ("cam", "high_res")
 
 
 def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
     """Where the CAM HDF5 file of ``image_id`` lives inside a CAM results folder."""
     return Path(cam_dir) / "images" / f"{image_id}.h5"
+
+
+def encode_cam_map(values: np.ndarray, storage: str, mantissa_bits: int) -> np.ndarray:
+    """A normalised CAM map in [0, 1] as stored: uint8 levels (``storage`` "uint8") or
+    float16 with ``mantissa_bits`` mantissa bits ("float16")."""
+    if storage == "uint8":
+        return to_unit_levels(values)
+    if storage == "float16":
+        return round_mantissa(values, mantissa_bits)
+    raise ValueError(f"cam.infer.storage: unknown storage {storage!r} (uint8 or float16)")
+
+
+def read_cam(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of a CAM file; ``cam`` and ``high_res`` as float32 in [0, 1]
+    whichever way they were stored, ``keys`` as int64."""
+    arrays, _ = read_arrays(path, tuple(names))
+    decoded = {}
+    for name, array in arrays.items():
+        if name in CAM_MAPS:
+            decoded[name] = from_unit_levels(array) if array.dtype == np.uint8 else array.astype(np.float32)
+        else:
+            decoded[name] = array.astype(np.int64) if name == "keys" else array
+    return decoded

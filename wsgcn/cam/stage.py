@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from wsgcn.cam.files import cam_result_path
+from wsgcn.cam.files import cam_result_path, encode_cam_map
 from wsgcn.cam.infer import multiscale_cam
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import NumericalError
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
-from wsgcn.io.precision import round_mantissa
 from wsgcn.models.backbones import load_state_file
 from wsgcn.models.cam_net import CamNet
 from wsgcn.provenance import code_digest
@@ -101,8 +100,8 @@ def infer_shard(
             path,
             {
                 "keys": np.asarray(keys, dtype=np.int16),
-                "cam": round_mantissa(cam, infer["mantissa_bits"]),
-                "high_res": round_mantissa(high_res, infer["mantissa_bits"]),
+                "cam": encode_cam_map(cam, infer["storage"], infer["mantissa_bits"]),
+                "high_res": encode_cam_map(high_res, infer["storage"], infer["mantissa_bits"]),
             },
             {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]},
         )

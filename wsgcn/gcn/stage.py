@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from wsgcn.affinity.stage import boundary_path, label_path, upstream_key
-from wsgcn.cam.files import cam_result_path
+from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.gcn.decode import crf_labels, plain_labels
@@ -86,10 +86,10 @@ def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: s
         return text_digest(stage_key, cam_key, dataset.image_digest(image_id))
 
     def compute(image_id: str, path: Path, key: str) -> None:
-        arrays, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys", "cam"))
+        arrays = read_cam(cam_result_path(cam_dir, image_id), ("keys", "cam"))
         rgb = dataset.load_image(image_id)
         small = grid_image(rgb, arrays["cam"].shape[1:])
-        labels = partial_labels(small, arrays["cam"].astype(np.float32), arrays["keys"].astype(np.int64), params, crf)
+        labels = partial_labels(small, arrays["cam"], arrays["keys"], params, crf)
         write_label_png(path, upsample_nearest(labels, 4, rgb.shape[:2]), key)
 
     run_shard(ids, key_of, lambda i: label_path(out_dir, i), compute, manifest_path, stored_png_key)
