@@ -65,13 +65,12 @@ def evaluate_stage(
     each value of ``sweep`` (one mIoU per threshold, to choose the threshold); returns the
     mIoU (%) at ``threshold``."""
     dataset = dataset_from_config(spec["dataset"])
-    thresholds = [threshold, *sweep]
+    thresholds = list(dict.fromkeys([threshold, *sweep]))  # each distinct threshold evaluated once
     confusions = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), thresholds)
-    table = iou_table(confusions[0], dataset.class_names)
+    confusion_at = dict(zip(thresholds, confusions))
+    table = iou_table(confusion_at[threshold], dataset.class_names)
     write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
-    sweep_table = pd.DataFrame(
-        {"threshold": list(sweep), "miou": [mean_iou(confusion) * 100.0 for confusion in confusions[1:]]}
-    )
+    sweep_table = pd.DataFrame({"threshold": list(sweep), "miou": [mean_iou(confusion_at[t]) * 100.0 for t in sweep]})
     write_table(sweep_table, sweep_csv_path, sweep_markdown_path, f"CAM mIoU by background threshold ({len(ids)} images)")
     miou = float(table["iou"].iloc[-1])
     log.info("CAM mIoU %.2f %% over %d images at threshold %s", miou, len(ids), threshold)

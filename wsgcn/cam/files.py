@@ -37,6 +37,8 @@ def read_cam(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]:
     for name, array in arrays.items():
         if name in CAM_MAPS:
             decoded[name] = from_unit_levels(array) if array.dtype == np.uint8 else array.astype(np.float32)
+        elif name == "keys":
+            decoded[name] = array.astype(np.int64)
         else:
-            decoded[name] = array.astype(np.int64) if name == "keys" else array
+            decoded[name] = array
     return decoded
