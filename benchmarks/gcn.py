@@ -24,13 +24,13 @@ from pathlib import Path
 
 import torch
 
-from wsgcn.affinity.stage import boundary_path, label_path
+from wsgcn.io.layout import boundary_path, label_path
 from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels
 from wsgcn.gcn.graph import GraphParams
-from wsgcn.gcn.stage import image_log_probs
+from wsgcn.steps.gcn import image_log_probs
 from wsgcn.gcn.train import GcnTrainParams
 from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import read_label_png

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from wsgcn.affinity.random_walk import random_walk_labels
-from wsgcn.affinity.stage import boundary_path
+from wsgcn.io.layout import boundary_path
 from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import image_size

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
-from wsgcn.cam.evaluate import cam_to_label, evaluate_stage
+from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.files import cam_result_path
 from wsgcn.cam.infer import multiscale_cam, normalise_per_class
-from wsgcn.cam.stage import infer_shard
+from wsgcn.steps.cam import infer_shard
+from wsgcn.steps.eval_cam import evaluate_stage
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import NumericalError, WsgcnError

@@ -9,7 +9,7 @@ from PIL import Image
 
 import wsgcn.cam.train as cam_train_module
 import wsgcn.training as train_module
-from wsgcn.cam.stage import train_stage
+from wsgcn.steps.train_cam import train_stage
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.checkpoint import load_checkpoint
 from wsgcn.data.dataset import Dataset

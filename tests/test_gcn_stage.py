@@ -10,7 +10,7 @@ from wsgcn.crf import CrfParams
 from wsgcn.errors import NumericalError
 from wsgcn.gcn.decode import crf_labels, plain_labels, upsample_log_probs
 from wsgcn.gcn.graph import GraphParams, dense_normalised_graph, graph_propagation
-from wsgcn.gcn.stage import upsample_nearest
+from wsgcn.steps.partial_labels import upsample_nearest
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
 
 NO_PAIRWISE = CrfParams(gaussian_sxy=3, gaussian_compat=0, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=0, iterations=5)

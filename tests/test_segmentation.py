@@ -21,7 +21,8 @@ from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.optim import set_poly_lr
 from wsgcn.segmentation.augment import scale_crop_flip
 from wsgcn.segmentation.deeplab import ASPP, DeepLabV2
-from wsgcn.segmentation.stage import infer_shard, training_set_stage
+from wsgcn.steps.seg_data import training_set_stage
+from wsgcn.steps.segment import infer_shard
 from wsgcn.segmentation.train import DeepLabParams, SegTrainParams, segmentation_loss, train_segmenter
 from wsgcn.segmentation.training_set import build_manifest, holdout_split, label_statistics
 

@@ -322,17 +322,34 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
     # Snakemake's code trigger sees only a rule's own text. Each rule lists the modules its
     # step imports as inputs (checksummed, so a mere touch reruns nothing), and every
     # per-image result key includes their digest, so a rescheduled job recomputes.
-    module = voc_workdir / "project" / "wsgcn" / "gcn" / "loss.py"  # imported by the GCN stage only
+    module = voc_workdir / "project" / "wsgcn" / "gcn" / "loss.py"  # imported by the gcn step only
     module.touch()
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {}
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
-        "partial_labels": 4, "gcn": 4, "eval_labels": 3, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
+        "gcn": 4, "eval_labels": 2, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
         "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
     }
-    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "rw"))
+    _rerun_changed(
+        voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial")
+    )
     inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())  # 17 after the tests above
     summaries = _shard_log_summaries(voc_workdir, "gcn")
+    assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
+
+
+def test_editing_the_random_walk_retrains_no_irnet(voc_workdir: Path):
+    # one module per step: IRNet's training and the boundary maps do not run the random walk;
+    # the random walk and the GCN (whose graph is the walk's transition matrix) do
+    module = voc_workdir / "project" / "wsgcn" / "affinity" / "random_walk.py"
+    module.write_text(module.read_text() + "# edited\n")
+    assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
+        "random_walk": 4, "gcn": 4, "eval_labels": 4, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+    }
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "partial"))
+    inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())
+    summaries = _shard_log_summaries(voc_workdir, "random_walk")
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
 
 

@@ -47,7 +47,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
 
 
 def _train_cam(args: argparse.Namespace) -> None:
-    from wsgcn.cam.stage import train_stage
+    from wsgcn.steps.train_cam import train_stage
 
     _threads(args.threads)
     train_stage(
@@ -56,14 +56,14 @@ def _train_cam(args: argparse.Namespace) -> None:
 
 
 def _cam(args: argparse.Namespace) -> None:
-    from wsgcn.cam.stage import infer_shard
+    from wsgcn.steps.cam import infer_shard
 
     _threads(args.threads)
     infer_shard(json.loads(args.spec), args.ids, args.model, args.out_dir, args.manifest, args.device)
 
 
 def _eval_cam(args: argparse.Namespace) -> None:
-    from wsgcn.cam.evaluate import evaluate_stage
+    from wsgcn.steps.eval_cam import evaluate_stage
 
     evaluate_stage(
         json.loads(args.spec),
@@ -79,13 +79,13 @@ def _eval_cam(args: argparse.Namespace) -> None:
 
 
 def _ir_label(args: argparse.Namespace) -> None:
-    from wsgcn.affinity.stage import ir_label_shard
+    from wsgcn.steps.ir_label import ir_label_shard
 
     ir_label_shard(json.loads(args.spec), args.ids, args.cam_dir, args.out_dir, args.manifest)
 
 
 def _train_irn(args: argparse.Namespace) -> None:
-    from wsgcn.affinity.stage import train_stage
+    from wsgcn.steps.train_irn import train_stage
 
     _threads(args.threads)
     train_stage(
@@ -95,14 +95,14 @@ def _train_irn(args: argparse.Namespace) -> None:
 
 
 def _boundary(args: argparse.Namespace) -> None:
-    from wsgcn.affinity.stage import boundary_shard
+    from wsgcn.steps.boundary import boundary_shard
 
     _threads(args.threads)
     boundary_shard(json.loads(args.spec), args.ids, args.model, args.out_dir, args.manifest, args.device)
 
 
 def _random_walk(args: argparse.Namespace) -> None:
-    from wsgcn.affinity.stage import random_walk_shard
+    from wsgcn.steps.random_walk import random_walk_shard
 
     _threads(args.threads)
     random_walk_shard(
@@ -112,13 +112,13 @@ def _random_walk(args: argparse.Namespace) -> None:
 
 
 def _partial_labels(args: argparse.Namespace) -> None:
-    from wsgcn.gcn.stage import partial_label_shard
+    from wsgcn.steps.partial_labels import partial_label_shard
 
     partial_label_shard(json.loads(args.spec), args.ids, args.cam_dir, args.out_dir, args.manifest)
 
 
 def _gcn(args: argparse.Namespace) -> None:
-    from wsgcn.gcn.stage import gcn_shard
+    from wsgcn.steps.gcn import gcn_shard
 
     _threads(args.threads)
     gcn_shard(
@@ -128,7 +128,7 @@ def _gcn(args: argparse.Namespace) -> None:
 
 
 def _eval_labels(args: argparse.Namespace) -> None:
-    from wsgcn.affinity.stage import evaluate_labels
+    from wsgcn.steps.eval_labels import evaluate_labels
 
     evaluate_labels(
         json.loads(args.spec), read_id_list(args.ids_file), args.label_dir, args.name, args.partial, args.csv,
@@ -165,7 +165,7 @@ def _seg_split(args: argparse.Namespace) -> None:
 
 
 def _seg_data(args: argparse.Namespace) -> None:
-    from wsgcn.segmentation.stage import training_set_stage
+    from wsgcn.steps.seg_data import training_set_stage
 
     training_set_stage(
         json.loads(args.spec), read_id_list(args.ids_file), args.source, args.label_dir, args.manifest,
@@ -174,14 +174,14 @@ def _seg_data(args: argparse.Namespace) -> None:
 
 
 def _train_seg(args: argparse.Namespace) -> None:
-    from wsgcn.segmentation.stage import train_stage
+    from wsgcn.steps.train_seg import train_stage
 
     _threads(args.threads)
     train_stage(json.loads(args.spec), args.manifest, args.model, args.checkpoint, args.history, args.device)
 
 
 def _segment(args: argparse.Namespace) -> None:
-    from wsgcn.segmentation.stage import infer_shard
+    from wsgcn.steps.segment import infer_shard
 
     _threads(args.threads)
     infer_shard(

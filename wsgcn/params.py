@@ -32,3 +32,8 @@ class ConfigParams:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
         return params_from_config(cls, config, cls.section)
+
+
+Spec = Mapping[str, Any]
+"""A step's *spec*: the JSON-ready dict the workflow passes (``--spec``), with the
+``dataset`` config section and the sections the step reads."""

@@ -9,6 +9,7 @@ statements, without importing anything), so that editing one reruns the stage.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 from wsgcn.hashing import files_digest
@@ -29,7 +30,8 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _imported_modules(source: Path, module: str) -> set[str]:
+@cache  # the workflow asks for the sources of every step: parse each file once
+def _imported_modules(source: Path, module: str) -> frozenset[str]:
     tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
     package = module if source.name == "__init__.py" else module.rsplit(".", 1)[0]
     found: set[str] = set()
@@ -45,7 +47,7 @@ def _imported_modules(source: Path, module: str) -> set[str]:
                 base = node.module or ""
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def module_sources(*modules: str) -> list[Path]:

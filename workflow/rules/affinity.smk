@@ -7,7 +7,7 @@
 rule ir_label:
     input:
         cams=f"{CAM_DIR}/shards/{{shard}}.json",
-        code=AFFINITY_CODE,
+        code=step_code("ir_label"),
     output:
         manifest=f"{IR_LABEL_DIR}/shards/{{shard}}.json",
     params:
@@ -37,7 +37,7 @@ rule train_irn:
         cam_model=f"{TRAIN_CAM_DIR}/model.pt",
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
-        code=sorted(set(AFFINITY_CODE) | set(CAM_CODE)),
+        code=step_code("train_irn", "ir_label", "cam"),
     output:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         history=f"{TRAIN_IRN_DIR}/history.csv",
@@ -65,7 +65,7 @@ rule boundary:
     input:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         shard_list=f"{CAM_DIR}/shards/{{shard}}.json",
-        code=AFFINITY_CODE,
+        code=step_code("boundary"),
     output:
         manifest=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
     params:
@@ -90,7 +90,7 @@ rule random_walk:
     input:
         cams=f"{CAM_DIR}/shards/{{shard}}.json",
         boundaries=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
-        code=AFFINITY_CODE,
+        code=step_code("random_walk"),
     output:
         rw=f"{RW_DIR}/shards/{{shard}}.json",
         rw_crf=f"{RW_CRF_DIR}/shards/{{shard}}.json",
@@ -130,6 +130,7 @@ rule eval_labels:
         masks=mask_files(EVAL_IDS),
         eval_list=EVAL_LIST,
         params_record=lambda wc: f"{_label_folder(wc)}/params.yaml",
+        code=step_code("eval_labels"),
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",

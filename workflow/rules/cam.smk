@@ -8,7 +8,7 @@ rule train_cam:
         image_list=TRAIN_LIST,
         # ancient: a check rerun for an image added to the infer list only must not retrain
         checks=ancient(check_records(TRAIN_IDS)),
-        code=CAM_CODE,
+        code=step_code("train_cam"),
     output:
         model=f"{TRAIN_CAM_DIR}/model.pt",
         history=f"{TRAIN_CAM_DIR}/history.csv",
@@ -35,7 +35,7 @@ rule cam:
         # the shard's input check record stands for its images and labels: it is rewritten
         # whenever one of them changes (listing them again costs seconds per dry run)
         check=f"{CHECK_DIR}/{{shard}}.json",
-        code=CAM_CODE,
+        code=step_code("cam"),
     output:
         manifest=f"{CAM_DIR}/shards/{{shard}}.json",
     params:
@@ -62,7 +62,7 @@ rule eval_cam:
         masks=mask_files(EVAL_IDS),
         eval_list=EVAL_LIST,
         params_record=f"{CAM_DIR}/params.yaml",
-        code=CAM_EVAL_CODE,
+        code=step_code("eval_cam"),
     output:
         csv=f"{CAM_DIR}/eval/cam_miou.csv",
         markdown=f"{CAM_DIR}/eval/cam_miou.md",

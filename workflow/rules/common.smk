@@ -84,12 +84,18 @@ def step_spec(**sections):
 CHECK_DIR = f"{RESULTS}/{DATASET_NAME}/input_check"
 CHECK_SPEC = step_spec()
 CHECK_CODE = [str(p) for p in module_sources("wsgcn.data.check")]
+
+
+def step_code(*steps):
+    """The source files of the step modules ``wsgcn.steps.<step>`` and of every ``wsgcn``
+    module they import: a rule's ``code`` input, so that editing a file reruns the steps
+    that run it and no others."""
+    return sorted({str(path) for step in steps for path in module_sources(f"wsgcn.steps.{step}")})
+
 MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 
 TRAIN_CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, train=config["cam"]["train"])
 CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=config["cam"]["infer"])
-CAM_CODE = [str(p) for p in module_sources("wsgcn.cam.stage")]
-CAM_EVAL_CODE = [str(p) for p in module_sources("wsgcn.cam.evaluate")]
 
 _not_inferred = sorted(set(TRAIN_IDS) - set(INFER_IDS))
 if _not_inferred:
@@ -111,7 +117,6 @@ IR_LABEL_SPEC = step_spec(ir_label=IRN["ir_label"])
 TRAIN_IRN_SPEC = step_spec(backbone=BACKBONE_SPEC, train=IRN["train"])
 BOUNDARY_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=IRN["infer"])
 RW_SPEC = step_spec(random_walk=config["random_walk"], final_crf=config["final_crf"])
-AFFINITY_CODE = [str(p) for p in module_sources("wsgcn.affinity.stage")]
 
 EVAL_SPEC = step_spec()
 
@@ -119,7 +124,6 @@ GCN = config["gcn"]
 GRAPH_WALK = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
 PARTIAL_DIR, PARTIAL_HASH = _stage("partial", {"partial_labels": GCN["partial_labels"]}, CAM_HASH)
 PARTIAL_SPEC = step_spec(gcn={"partial_labels": GCN["partial_labels"]})
-GCN_CODE = [str(p) for p in module_sources("wsgcn.gcn.stage")]
 
 
 def _gcn_setting(train):

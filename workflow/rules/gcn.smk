@@ -6,7 +6,7 @@
 rule partial_labels:
     input:
         cams=f"{CAM_DIR}/shards/{{shard}}.json",
-        code=GCN_CODE,
+        code=step_code("partial_labels"),
     output:
         manifest=f"{PARTIAL_DIR}/shards/{{shard}}.json",
     params:
@@ -38,7 +38,7 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
             cams=f"{CAM_DIR}/shards/{{shard}}.json",
             boundaries=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
             partial=f"{PARTIAL_DIR}/shards/{{shard}}.json",
-            code=GCN_CODE,
+            code=step_code("gcn"),
         output:
             gcn=f"{_gcn_dir}/shards/{{shard}}.json",
             gcn_crf=f"{_crf_dir}/shards/{{shard}}.json",

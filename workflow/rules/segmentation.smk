@@ -7,7 +7,6 @@ from wsgcn.segmentation.training_set import holdout_split
 SEG = config["segmentation"]
 SEG_TRAIN_SPEC = step_spec(segmentation={key: SEG[key] for key in ("model", "train")})
 SEG_INFER_SPEC = step_spec(segmentation={key: SEG[key] for key in ("model", "crf")})
-SEG_CODE = [str(p) for p in module_sources("wsgcn.segmentation.stage")]
 
 
 def _seg_split():
@@ -95,6 +94,7 @@ for _source, _chain in SEG_CHAINS.items():
             labels=_pseudo_label_manifests(_source),
             train_list=SEG_TRAIN_LIST,
             params_record=f"{_chain['data']}/params.yaml",
+            code=step_code("seg_data"),
         output:
             manifest=f"{_chain['data']}/training_set.json",
             stats_csv=f"{_chain['data']}/label_statistics.csv",
@@ -115,7 +115,7 @@ for _source, _chain in SEG_CHAINS.items():
             f"train_seg_{_source}"
         input:
             manifest=f"{_chain['data']}/training_set.json",
-            code=SEG_CODE,
+            code=step_code("train_seg"),
         output:
             model=f"{_chain['train']}/model.pt",
             history=f"{_chain['train']}/history.csv",
@@ -141,7 +141,7 @@ for _source, _chain in SEG_CHAINS.items():
         input:
             model=f"{_chain['train']}/model.pt",
             images=lambda wc: image_files(SEG_SHARDS[wc.shard]),
-            code=SEG_CODE,
+            code=step_code("segment"),
         output:
             seg=f"{_chain['seg']}/shards/{{shard}}.json",
             seg_crf=f"{_chain['seg_crf']}/shards/{{shard}}.json",
@@ -171,6 +171,7 @@ rule eval_seg:
         masks=mask_files(SEG_EVAL_IDS),
         eval_list=SEG_EVAL_LIST,
         params_record=lambda wc: f"{_label_folder(wc)}/params.yaml",
+        code=step_code("eval_labels"),
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",

@@ -1,26 +1,16 @@
-"""CAM evaluation (IRNet ``step/eval_cam.py``): threshold, argmax, confusion, mIoU.
-
-Kept apart from :mod:`wsgcn.cam.stage`, so that a change here reruns only the evaluation,
-never the classifier or the CAMs.
-"""
+"""CAM evaluation (IRNet ``step/eval_cam.py``): threshold, argmax, confusion."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from wsgcn.cam.files import cam_result_path, read_cam
-from wsgcn.data.dataset import Dataset, dataset_from_config
-from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
+from wsgcn.cam.files import read_cam
+from wsgcn.data.dataset import Dataset
+from wsgcn.evaluation.confusion import confusion_matrix
 from wsgcn.evaluation.label_maps import load_truth
-from wsgcn.evaluation.tables import iou_table, write_table
-
-log = logging.getLogger(__name__)
 
 
 def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) -> np.ndarray:
@@ -48,33 +38,3 @@ def evaluate_cams(
             prediction = cam_to_label(arrays["high_res"], keys, threshold)
             total[index] += confusion_matrix(prediction, truth, dataset.num_classes)
     return total
-
-
-def evaluate_stage(
-    spec: Mapping[str, Any],
-    ids: Sequence[str],
-    cam_dir: str,
-    threshold: float,
-    sweep: Sequence[float],
-    csv_path: str,
-    markdown_path: str,
-    sweep_csv_path: str,
-    sweep_markdown_path: str,
-) -> float:
-    """Evaluate the CAMs of ``ids`` thresholded at ``threshold`` (per-class table) and at
-    each value of ``sweep`` (one mIoU per threshold, to choose the threshold); returns the
-    mIoU (%) at ``threshold``."""
-    dataset = dataset_from_config(spec["dataset"])
-    thresholds = list(dict.fromkeys([threshold, *sweep]))  # each distinct threshold evaluated once
-    confusions = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), thresholds)
-    confusion_at = dict(zip(thresholds, confusions))
-    table = iou_table(confusion_at[threshold], dataset.class_names)
-    write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
-    sweep_table = pd.DataFrame({"threshold": list(sweep), "miou": [mean_iou(confusion_at[t]) * 100.0 for t in sweep]})
-    write_table(sweep_table, sweep_csv_path, sweep_markdown_path, f"CAM mIoU by background threshold ({len(ids)} images)")
-    miou = float(table["iou"].iloc[-1])
-    log.info("CAM mIoU %.2f %% over %d images at threshold %s", miou, len(ids), threshold)
-    if len(sweep):
-        best = sweep_table.loc[sweep_table["miou"].idxmax()]
-        log.info("best threshold of the sweep: %s (mIoU %.2f %%)", best["threshold"], best["miou"])
-    return miou

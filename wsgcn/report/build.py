@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wsgcn.affinity.stage import label_path
+from wsgcn.io.layout import label_path
 from wsgcn.data.check import flagged_images
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import InputError

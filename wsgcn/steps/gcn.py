@@ -1,11 +1,9 @@
-"""The WSGCN stage as file-to-file steps: partial labels, per-image GCN, final dCRF.
+"""Step ``gcn``: one GCN per image on IRNet's graph (§5.2-5.4), decoded without and with
+the final dCRF (§5.5), for a shard of images.
 
-The spec (JSON-ready dict from the workflow) has keys ``dataset``, ``gcn`` (the config's
-``gcn`` section), ``random_walk`` (the graph's radius, beta and exp_times are IRNet's)
-and ``final_crf``. Per image, three results with their own input keys:
+The spec has keys ``dataset``, ``gcn`` (the config's ``gcn`` section), ``random_walk``
+(the graph's radius, beta and exp_times are IRNet's) and ``final_crf``. Per image:
 
-* ``partial``: the partial labels, nearest-upsampled to the image size (PNG), so they
-  are evaluated like IR labels; the GCN reads them back at the grid size (own job);
 * ``gcn``: the GCN's stride-4 log-probabilities (HDF5) and the label without CRF (PNG);
 * ``gcn_crf``: the complete pseudo label after the final dCRF (PNG).
 """
@@ -20,36 +18,25 @@ from typing import Any
 import numpy as np
 import torch
 
-from wsgcn.affinity.stage import boundary_path, label_path, upstream_key
-from wsgcn.cam.files import cam_result_path, read_cam
+from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
+from wsgcn.errors import InputError, NumericalError
 from wsgcn.gcn.decode import crf_labels, plain_labels
 from wsgcn.gcn.graph import GraphParams, graph_propagation
 from wsgcn.gcn.model import Propagate
-from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
+from wsgcn.gcn.partial_labels import grid_image
 from wsgcn.gcn.train import GcnTrainParams, train_gcn
 from wsgcn.hashing import canonical_json, text_digest
-from wsgcn.errors import InputError, NumericalError
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
+from wsgcn.io.layout import boundary_path, label_path, log_probs_path, upstream_key
+from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import derived_seed, select_device
 from wsgcn.shard_runner import run_shard
 
 log = logging.getLogger(__name__)
-
-Spec = Mapping[str, Any]
-
-
-def log_probs_path(folder: str | Path, image_id: str) -> Path:
-    """Where the GCN's log-probabilities of ``image_id`` live inside the gcn folder."""
-    return Path(folder) / "images" / f"{image_id}.h5"
-
-
-def upsample_nearest(labels: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:
-    """(h, w) -> (H, W): each grid cell repeated ``factor`` times, cropped to ``size``."""
-    return labels.repeat(factor, axis=0).repeat(factor, axis=1)[: size[0], : size[1]]
 
 
 def image_log_probs(
@@ -71,28 +58,6 @@ def image_log_probs(
     nodes = torch.from_numpy(features.astype(np.float32)).reshape(features.shape[0], -1).T.contiguous().to(device)
     propagate: Propagate = graph_propagation(boundary, graph, walk["radius"], walk["beta"], walk["exp_times"], device)
     return train_gcn(nodes, labels, colours, propagate, params, seed, classes)
-
-
-def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, manifest_path: str) -> None:
-    """Partial label PNG (nearest-upsampled to the image size) of every image in ``ids``."""
-    dataset = dataset_from_config(spec["dataset"])
-    section = spec["gcn"]["partial_labels"]
-    params = PartialLabelParams.from_config(section["labels"])
-    crf = CrfParams.from_config(section["crf"])
-    stage_key = text_digest(canonical_json(section), code_digest(__name__))
-
-    def key_of(image_id: str) -> str:
-        cam_key = upstream_key(cam_result_path(cam_dir, image_id), stored_key, "CAM file")
-        return text_digest(stage_key, cam_key, dataset.image_digest(image_id))
-
-    def compute(image_id: str, path: Path, key: str) -> None:
-        arrays = read_cam(cam_result_path(cam_dir, image_id), ("keys", "cam"))
-        rgb = dataset.load_image(image_id)
-        small = grid_image(rgb, arrays["cam"].shape[1:])
-        labels = partial_labels(small, arrays["cam"], arrays["keys"], params, crf)
-        write_label_png(path, upsample_nearest(labels, 4, rgb.shape[:2]), key)
-
-    run_shard(ids, key_of, lambda i: label_path(out_dir, i), compute, manifest_path, stored_png_key)
 
 
 def gcn_shard(

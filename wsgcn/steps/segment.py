@@ -1,89 +1,30 @@
-"""Stage II as file-to-file steps: training set, DeepLabv2 training, inference + CRF.
+"""Step ``segment``: the trained segmenter's labels of a shard of images, without and
+with the CRF of §8.
 
-Each function takes a *spec*, the JSON-ready dict the workflow passes, with keys
-``dataset`` and ``segmentation`` (the config's section: ``model``, ``train``, ``crf``).
-Evaluation uses the shared label-map evaluator (``wsgcn eval-labels``).
+The spec has keys ``dataset`` and ``segmentation`` (``model``, ``crf``).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from wsgcn.affinity.stage import label_path
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.errors import InputError, NumericalError
-from wsgcn.evaluation.tables import write_table
+from wsgcn.errors import NumericalError
 from wsgcn.hashing import canonical_json, file_digest, text_digest
-from wsgcn.io.atomic import write_text_atomic
 from wsgcn.io.label_png import stored_png_key, write_label_png
+from wsgcn.io.layout import label_path
 from wsgcn.models.backbones import load_state_file
+from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
 from wsgcn.segmentation.deeplab import DeepLabV2, upsampled_probabilities
-from wsgcn.segmentation.train import DeepLabParams, SegTrainParams, train_segmenter
-from wsgcn.segmentation.training_set import build_manifest, label_statistics
+from wsgcn.segmentation.train import DeepLabParams
 from wsgcn.shard_runner import run_shard
-
-log = logging.getLogger(__name__)
-
-Spec = Mapping[str, Any]
-
-
-def training_set_stage(
-    spec: Spec, ids: Sequence[str], source: str, label_dir: str | None, manifest_path: str, stats_csv: str, stats_md: str
-) -> None:
-    """Write the training-set manifest (JSON) and its label statistics (CSV + Markdown).
-
-    ``label_dir`` is the pseudo-label stage folder; ``None`` for the ground truth.
-    """
-    dataset = dataset_from_config(spec["dataset"])
-    if (label_dir is None) != (source == "ground_truth"):
-        raise ValueError("label_dir is required for pseudo labels and must be absent for the ground truth")
-    path_of = dataset.mask_path if label_dir is None else (lambda image_id: label_path(label_dir, image_id))
-    manifest = build_manifest(ids, source, path_of)
-    stats = label_statistics(manifest, dataset.class_names)
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    write_table(stats, stats_csv, stats_md, f"Segmentation training set: {len(ids)} images, labels from {source}")
-    log.info("training set: %d images, labels from %s, %.1f %% of pixels ignored", len(ids), source, stats["pixel_share"].iloc[-1])
-
-
-def _read_manifest(path: str | Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: cannot read the training-set manifest ({error})") from error
-
-
-def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path: str, history_path: str, device: str = "auto") -> None:
-    """Train DeepLabv2 on the training set in ``manifest_path``; resumes from a matching checkpoint."""
-    dataset = dataset_from_config(spec["dataset"])
-    manifest = _read_manifest(manifest_path)
-    images = manifest["images"]
-    label_keys = {image_id: entry["key"] for image_id, entry in images.items()}
-    section = spec["segmentation"]
-    run_key = text_digest(
-        canonical_json(section["model"]), canonical_json(section["train"]), canonical_json(label_keys), code_digest(__name__)
-    )
-    train_segmenter(
-        dataset.load_image,
-        {image_id: Path(entry["labels"]) for image_id, entry in images.items()},
-        dataset.num_classes,
-        DeepLabParams.from_config(section["model"]),
-        SegTrainParams.from_config(section["train"]),
-        model_path,
-        checkpoint_path,
-        history_path,
-        run_key,
-        select_device(device),
-    )
 
 
 def load_segmenter(spec: Spec, num_classes: int, model_path: str | Path, device: torch.device) -> DeepLabV2:

@@ -1,67 +1,32 @@
-"""The CAM stage as file-to-file steps: train the classifier, infer a shard.
+"""Step ``cam``: multi-scale CAMs of a shard of images (IRNet ``step/make_cam.py``).
 
-Each function takes a *spec*: the JSON-ready dict the workflow passes, with keys
-``dataset`` (the config's dataset section), ``backbone`` (``name``, ``weights``),
-and ``train`` / ``infer`` (the config's ``cam.train`` / ``cam.infer``). The torch device
-is an argument of its own: it is not part of a result's identity.
+The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``) and ``infer`` (the
+config's ``cam.infer``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from wsgcn.cam.files import cam_result_path, encode_cam_map
 from wsgcn.cam.infer import multiscale_cam
-from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import NumericalError
 from wsgcn.hashing import canonical_json, file_digest, text_digest
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.models.backbones import load_state_file
 from wsgcn.models.cam_net import CamNet
+from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
 from wsgcn.shard_runner import run_shard
 
 log = logging.getLogger(__name__)
-
-Spec = Mapping[str, Any]
-
-
-def train_stage(
-    spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str, device: str = "auto"
-) -> None:
-    """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches.
-
-    The checkpoint matches when the training config, the class names and every training
-    image (its content, working size and labels) are the same: a replaced image or a
-    corrected label retrains; a moved dataset folder does not.
-    """
-    dataset = dataset_from_config(spec["dataset"])
-    images = [[image_id, dataset.image_digest(image_id), list(dataset.image_labels(image_id))] for image_id in ids]
-    run_key = text_digest(
-        canonical_json({"backbone": spec["backbone"], "train": spec["train"], "classes": dataset.class_names}),
-        canonical_json(images),
-        code_digest(__name__),
-    )
-    train_cam(
-        dataset,
-        ids,
-        CamTrainParams.from_config(spec["train"]),
-        spec["backbone"]["name"],
-        spec["backbone"]["weights"],
-        model_path,
-        checkpoint_path,
-        history_path,
-        run_key,
-        select_device(device),
-    )
 
 
 def load_cam_model(spec: Spec, dataset: Dataset, model_path: str | Path, device: torch.device) -> CamNet:

@@ -1,0 +1,68 @@
+"""mIoU of the random-walk labels (and optionally RW + CRF) at several background scores,
+from a run's stored CAM and boundary files, with the published walk (radius 5, beta 10,
+256 steps). The walk is computed once per image; only the background plane changes
+(``random_walk.background_threshold``).
+
+Usage: python benchmarks/rw_threshold_sweep.py --cam-dir results/voc-sample/cam/<h>
+       --boundary-dir results/voc-sample/boundary/<h>
+       --dataset-root ../shared/data/voc2012-sample [--ids list.txt]
+       [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45]
+Without ``--ids`` the sweep covers every image with a boundary file. ``--crf-thresholds``
+also refines the labels at those scores by the final dCRF (defaults of ``final_crf``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from wsgcn.affinity.random_walk import random_walk_labels
+from wsgcn.cam.files import cam_result_path, read_cam
+from wsgcn.crf import CrfParams, crf_from_scores
+from wsgcn.data.images import load_mask, load_rgb
+from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
+from wsgcn.io.h5store import read_arrays
+from wsgcn.io.layout import boundary_path
+
+CLASSES = 21
+FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cam-dir", type=Path, required=True)
+    parser.add_argument("--boundary-dir", type=Path, required=True)
+    parser.add_argument("--dataset-root", type=Path, required=True, help="VOC layout: JPEGImages, SegmentationClass")
+    parser.add_argument("--ids", type=Path, help="a file of image ids (default: every boundary file)")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
+    parser.add_argument("--crf-thresholds", type=float, nargs="*", default=[])
+    args = parser.parse_args()
+    if args.ids:
+        ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
+    else:
+        ids = sorted(path.stem for path in (args.boundary_dir / "images").glob("*.h5"))
+    rows = [("RW", t) for t in args.thresholds] + [("RW + CRF", t) for t in args.crf_thresholds]
+    confusion = {row: np.zeros((CLASSES, CLASSES), np.int64) for row in rows}
+    for image_id in ids:
+        cam = read_cam(cam_result_path(args.cam_dir, image_id), ("keys", "cam"))
+        stored, attrs = read_arrays(boundary_path(args.boundary_dir, image_id), ("boundary",))
+        size = (int(attrs["height"]), int(attrs["width"]))
+        _, scores = random_walk_labels(cam["cam"], cam["keys"], stored["boundary"].astype(np.float32), size)
+        truth = load_mask(args.dataset_root / "SegmentationClass" / f"{image_id}.png", CLASSES)
+        lookup = np.concatenate([[0], cam["keys"] + 1]).astype(np.uint8)
+        rgb = load_rgb(args.dataset_root / "JPEGImages" / f"{image_id}.jpg") if args.crf_thresholds else None
+        for kind, threshold in rows:
+            planes = np.concatenate([np.full((1, *size), threshold, np.float32), scores])
+            if kind == "RW + CRF":
+                planes = crf_from_scores(rgb, planes, FINAL_CRF, softmax_quirk=True)
+            confusion[(kind, threshold)] += confusion_matrix(lookup[planes.argmax(axis=0)], truth, CLASSES)
+    print(f"| labels ({len(ids)} images) | background score | mIoU |")
+    print("|---|---|---|")
+    for kind, threshold in rows:
+        print(f"| {kind} | {threshold:.2f} | {100 * mean_iou(confusion[(kind, threshold)]):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
