@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wsgcn.affinity.random_walk import random_walk_labels
+from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
+from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.files import cam_result_path, read_cam
-from wsgcn.crf import CrfParams, crf_from_scores
+from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_mask, load_rgb
 from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
 from wsgcn.io.h5store import read_arrays
@@ -51,13 +52,13 @@ def main() -> None:
         size = (int(attrs["height"]), int(attrs["width"]))
         _, scores = random_walk_labels(cam["cam"], cam["keys"], stored["boundary"].astype(np.float32), size)
         truth = load_mask(args.dataset_root / "SegmentationClass" / f"{image_id}.png", CLASSES)
-        lookup = np.concatenate([[0], cam["keys"] + 1]).astype(np.uint8)
         rgb = load_rgb(args.dataset_root / "JPEGImages" / f"{image_id}.jpg") if args.crf_thresholds else None
         for kind, threshold in rows:
-            planes = np.concatenate([np.full((1, *size), threshold, np.float32), scores])
             if kind == "RW + CRF":
-                planes = crf_from_scores(rgb, planes, FINAL_CRF, softmax_quirk=True)
-            confusion[(kind, threshold)] += confusion_matrix(lookup[planes.argmax(axis=0)], truth, CLASSES)
+                labels = crf_refined_labels(rgb, scores, cam["keys"], threshold, FINAL_CRF, softmax_quirk=True)
+            else:
+                labels = cam_to_label(scores, cam["keys"].tolist(), threshold)
+            confusion[(kind, threshold)] += confusion_matrix(labels, truth, CLASSES)
     print(f"| labels ({len(ids)} images) | background score | mIoU |")
     print("|---|---|---|")
     for kind, threshold in rows:

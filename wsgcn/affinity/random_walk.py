@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from wsgcn.affinity.paths import path_directions, path_max
+from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.sparse import csr_matrix
 
 
@@ -112,3 +113,15 @@ def random_walk_labels(
     index = with_background.argmax(dim=0).cpu().numpy()
     lookup = np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1]).astype(np.uint8)
     return lookup[index], upsampled.cpu().numpy().astype(np.float32)
+
+
+def crf_refined_labels(
+    rgb: np.ndarray, scores: np.ndarray, keys: np.ndarray, background_threshold: float, crf: CrfParams, softmax_quirk: bool
+) -> np.ndarray:
+    """RW + CRF: the walk scores (K, H, W) of the classes ``keys`` with a constant
+    background plane ``background_threshold``, refined by the dCRF on ``rgb`` (H, W, 3);
+    returns the VOC label map (H, W) uint8."""
+    background = np.full((1, *scores.shape[1:]), background_threshold, np.float32)
+    marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, softmax_quirk)
+    lookup = np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1]).astype(np.uint8)
+    return lookup[marginals.argmax(axis=0)]

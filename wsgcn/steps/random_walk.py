@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wsgcn.affinity.random_walk import random_walk_labels
+from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
 from wsgcn.cam.files import cam_result_path, read_cam
-from wsgcn.crf import CrfParams, crf_from_scores
+from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.io.h5store import read_arrays, stored_key
@@ -85,10 +85,10 @@ def random_walk_shard(
     def compute_crf(image_id: str, path: Path, key: str) -> None:
         keys, _, scores = walk_of(image_id)
         rgb = dataset.load_image(image_id)
-        background = np.full((1, *scores.shape[1:]), spec["random_walk"]["background_threshold"], np.float32)
-        marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, spec["final_crf"]["softmax_quirk"])
-        lookup = np.concatenate([[0], keys + 1]).astype(np.uint8)
-        write_label_png(path, lookup[marginals.argmax(axis=0)], key)
+        labels = crf_refined_labels(
+            rgb, scores, keys, spec["random_walk"]["background_threshold"], crf, spec["final_crf"]["softmax_quirk"]
+        )
+        write_label_png(path, labels, key)
 
     run_shard(ids, lambda i: text_digest(walk_key, upstream(i)), lambda i: label_path(rw_dir, i), compute_rw, rw_manifest, stored_png_key)
     run_shard(
