@@ -70,6 +70,9 @@ def test_multiscale_cam_matches_naive_reference():
     assert cam == pytest.approx(ref_cam, abs=1e-4)
     assert high == pytest.approx(ref_high, abs=1e-4)
     assert cam.max() <= 1.0 and cam.min() >= 0.0
+    sharp_cam, sharp_high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5], power=1.7)
+    assert sharp_cam == pytest.approx(ref_cam**1.7, abs=1e-4)
+    assert sharp_high == pytest.approx(ref_high**1.7, abs=1e-4)
     empty_cam, empty_high = multiscale_cam(model, rgb, [], scales=[1.0])
     assert empty_cam.shape == (0, 10, 13) and empty_high.shape == (0, 37, 50)
 
@@ -82,7 +85,7 @@ def test_a_model_giving_nan_stops_the_shard_at_the_image_and_writes_no_cam(tmp_p
     torch.save(state, tmp_path / "model.pt")
     spec = {"dataset": {"name": "t", "kind": "voc", "root": str(tmp_path / "voc"), "class_names": list(DEMO_CLASSES)},
             "backbone": {"name": "efficientnet_lite2", "weights": "none"},
-            "infer": {"scales": [1.0], "flip": False, "mantissa_bits": 7}}
+            "infer": {"scales": [1.0], "flip": False, "power": 1.0, "mantissa_bits": 7}}
     with pytest.raises(NumericalError, match=rf"^{ids[0]}: CAM contains NaN or Inf; the model in .*model.pt is broken"):
         infer_shard(spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "cam"), str(tmp_path / "manifest.json"), "cpu")
     assert not cam_result_path(tmp_path / "cam", ids[0]).exists() and not (tmp_path / "manifest.json").exists()

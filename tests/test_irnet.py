@@ -68,6 +68,26 @@ def test_node_features_sum_to_the_boundary_logit():
     np.testing.assert_allclose(1 / (1 + np.exp(-logit)), boundary, atol=1e-5)
 
 
+def test_backbone_is_frozen_unless_fine_tuned_and_only_the_edge_loss_tunes_it():
+    rgb = torch.rand(1, 3, 64, 64) * 255
+    frozen = IRNet("efficientnet_lite2", "none").train()
+    edge, displacement = frozen(rgb)
+    (edge.sum() + displacement.sum()).backward()
+    assert frozen.backbone_parameters() == []
+    assert all(p.grad is None for p in frozen.backbone.parameters())
+
+    tuned = IRNet("efficientnet_lite2", "none", trainable_from=4).train()
+    later_stages = {id(p) for m in tuned.backbone.stage_modules(4) for p in m.parameters()}
+    assert {id(p) for p in tuned.backbone_parameters()} == later_stages
+    edge, displacement = tuned(rgb)
+    displacement.sum().backward()
+    assert all(p.grad is None for p in tuned.backbone.parameters())
+    edge.sum().backward()
+    assert all(p.grad is not None for p in tuned.backbone_parameters())
+    assert all(p.grad is None for p in tuned.backbone.parameters() if id(p) not in later_stages)
+    assert not tuned.backbone.training  # BatchNorm statistics stay fixed
+
+
 def test_ir_label_combines_confident_regions():
     rgb = np.zeros((40, 40, 3), np.uint8)
     rgb[10:30, 10:30] = (0, 200, 0)  # a green ring ...

@@ -41,6 +41,8 @@ class IrnTrainParams(TrainParams):
     displacement_lr_mult: float = 10.0
     scale_range: tuple[float, float] = (0.5, 1.5)
     radius: int = 10
+    backbone_trainable_from: int | None = None
+    backbone_lr_mult: float = 0.1
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IrnTrainParams:
@@ -138,9 +140,12 @@ def train_irn(
 ) -> None:
     """Train :class:`IRNet` heads on ``ids`` with IR labels at ``ir_label_path(id)``; save the state dict."""
     seed_all(params.seed)
-    model = IRNet(backbone, backbone_weights).to(device)
+    model = IRNet(backbone, backbone_weights, params.backbone_trainable_from).to(device)
     edge_params, displacement_params = model.head_parameters()
-    optimizer = params.poly_sgd([(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)])
+    groups = [(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)]
+    if model.backbone_parameters():
+        groups.append((model.backbone_parameters(), params.backbone_lr_mult))
+    optimizer = params.poly_sgd(groups)
     fill = tuple(255.0 * m for m in backbone_spec(backbone).mean)
 
     def batch_loss(batch_ids: list[str], epoch: int) -> torch.Tensor:

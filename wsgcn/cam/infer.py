@@ -9,7 +9,9 @@ back). The per-scale maps are bilinearly resized (align_corners=False) and summe
   (16 ceil(H/16), 16 ceil(W/16)) and cropped to the top-left H x W.
 
 Only the image's classes (``keys``) are computed, and every channel is divided by its
-own maximum + 1e-5, so values lie in [0, 1].
+own maximum + 1e-5, so values lie in [0, 1]. Not published: the normalised maps may be
+raised to a ``power`` (1 = published), which maps a backbone's broader CAMs onto the
+published thresholds downstream (see ``cam.infer.power`` in the config).
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ def multiscale_cam(
     keys: Sequence[int],
     scales: Sequence[float],
     flip: bool = True,
+    power: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """CAMs of ``rgb`` (H, W, 3 uint8) for ``keys``: (cam, high_res) float32 arrays.
 
-    ``cam`` is (K, ceil(H/4), ceil(W/4)), ``high_res`` is (K, H, W); both normalised.
+    ``cam`` is (K, ceil(H/4), ceil(W/4)), ``high_res`` is (K, H, W); both normalised,
+    then raised to ``power``.
     """
     height, width = rgb.shape[:2]
     device = next(model.parameters()).device
@@ -62,6 +66,6 @@ def multiscale_cam(
             summed = maps[0] + maps[1].flip(-1) if flip else maps[0]
             cam += F.interpolate(summed[None], strided, mode="bilinear", align_corners=False)[0]
             high_res += F.interpolate(summed[None], padded, mode="bilinear", align_corners=False)[0]
-    cam = normalise_per_class(cam)
-    high_res = normalise_per_class(high_res[:, :height, :width])
+    cam = normalise_per_class(cam) ** power
+    high_res = normalise_per_class(high_res[:, :height, :width]) ** power
     return cam.cpu().numpy(), high_res.cpu().numpy()

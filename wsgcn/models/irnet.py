@@ -1,6 +1,9 @@
 """IRNet's inter-pixel relation network (IRNet ``net/resnet50_irn.py``) on any tapped backbone.
 
-The backbone is frozen (eval mode, detached taps). Two heads read its taps ``x1..x5``:
+The backbone is frozen as published (eval mode, detached taps), or, with
+``trainable_from``, fine-tuned from that stage on by the edge branch's loss (BatchNorm
+still fixed; the displacement branch always reads detached taps). Two heads read its
+taps ``x1..x5``:
 
 * the edge (class-boundary) branch: five 1x1 conv (no bias) + GroupNorm(4) + ReLU layers
   to 32 channels each, brought to stride 4, concatenated (160 ch) and mapped to one
@@ -47,14 +50,22 @@ def _unit(in_channels: int, out_channels: int, groups: int, factor: float = 1.0)
 
 
 class IRNet(nn.Module):
-    """Frozen backbone + edge branch + displacement branch, all outputs at stride 4."""
+    """Backbone + edge branch + displacement branch, all outputs at stride 4.
 
-    def __init__(self, backbone: str, weights: str = "imagenet"):
+    ``trainable_from``: None keeps the whole backbone frozen (published); a stage index
+    (0-based, see the backbone's ``stage_modules``) fine-tunes that stage and later ones.
+    """
+
+    def __init__(self, backbone: str, weights: str = "imagenet", trainable_from: int | None = None):
         super().__init__()
         self.backbone_name = backbone
         self.backbone = build_backbone(backbone, weights).eval()
+        trainable = set()
+        if trainable_from is not None:
+            trainable = {id(p) for m in self.backbone.stage_modules(trainable_from) for p in m.parameters()}
         for parameter in self.backbone.parameters():
-            parameter.requires_grad_(False)
+            parameter.requires_grad_(id(parameter) in trainable)
+        self.fine_tunes_backbone = bool(trainable)
         channels, strides = self.backbone.tap_channels, self.backbone.tap_strides
         self.edge_layers = nn.ModuleList(
             _unit(channels[tap], 32, 4, strides[tap] / 4) for tap in ("x1", "x2", "x3", "x4", "x5")
@@ -85,9 +96,13 @@ class IRNet(nn.Module):
         displacement = [p for name, p in self.named_parameters() if name.startswith("fc_dp")]
         return edge, displacement
 
+    def backbone_parameters(self) -> list[nn.Parameter]:
+        """The fine-tuned backbone parameters (empty when the backbone is frozen)."""
+        return [p for p in self.backbone.parameters() if p.requires_grad]
+
     def taps(self, normalized: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Detached backbone taps of normalised images (N, 3, H, W)."""
-        with torch.no_grad():
+        """Backbone taps of normalised images (N, 3, H, W); detached unless fine-tuning."""
+        with torch.set_grad_enabled(self.fine_tunes_backbone and torch.is_grad_enabled()):
             return self.backbone(normalized)
 
     def edge_features(self, taps: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -101,7 +116,8 @@ class IRNet(nn.Module):
         return torch.cat(maps, dim=1)
 
     def displacement(self, taps: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The displacement field (N, 2, H/4, W/4)."""
+        """The displacement field (N, 2, H/4, W/4), computed from detached taps."""
+        taps = {name: tap.detach() for name, tap in taps.items()}
         dp1, dp2, dp3 = self.fc_dp1(taps["x1"]), self.fc_dp2(taps["x2"]), self.fc_dp3(taps["x3"])
         height, width = dp3.shape[-2:]
         dp4 = self.fc_dp4(taps["x4"])[..., :height, :width]

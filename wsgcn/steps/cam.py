@@ -58,7 +58,7 @@ def infer_shard(
         keys = dataset.image_labels(image_id)
         if not keys:
             log.warning("%s has no foreground label: its CAM has no channels", image_id)
-        cam, high_res = multiscale_cam(model, rgb, keys, infer["scales"], infer["flip"])
+        cam, high_res = multiscale_cam(model, rgb, keys, infer["scales"], infer["flip"], infer["power"])
         if not (np.isfinite(cam).all() and np.isfinite(high_res).all()):
             raise NumericalError(f"{image_id}: CAM contains NaN or Inf; the model in {model_path} is broken")
         write_arrays(
