@@ -9,6 +9,9 @@ Usage: python benchmarks/rw_threshold_sweep.py --cam-dir results/voc-sample/cam/
        [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45]
 Without ``--ids`` the sweep covers every image with a boundary file. ``--crf-thresholds``
 also refines the labels at those scores by the final dCRF (defaults of ``final_crf``).
+``--ground-truth-boundaries`` walks on the ground truth's boundaries instead of the
+learned ones (B = 1 on the stride-4 cells that touch VOC's 255 outline band, 0
+elsewhere): the most a better boundary network could give with these CAMs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
 from wsgcn.cam.evaluate import cam_to_label
@@ -28,6 +32,15 @@ from wsgcn.io.h5store import read_arrays
 from wsgcn.io.layout import boundary_path
 
 CLASSES = 21
+def ground_truth_boundary(mask_path: Path, grid: tuple[int, int]) -> np.ndarray:
+    """B (h, w) float32 of a VOC mask: 1 where a stride-4 cell holds an outline (255) pixel."""
+    raw = np.asarray(Image.open(mask_path))
+    height, width = grid
+    outline = np.zeros((4 * height, 4 * width), bool)
+    outline[: raw.shape[0], : raw.shape[1]] = raw == 255
+    return outline.reshape(height, 4, width, 4).max(axis=(1, 3)).astype(np.float32)
+
+
 FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
 
 
@@ -39,6 +52,7 @@ def main() -> None:
     parser.add_argument("--ids", type=Path, help="a file of image ids (default: every boundary file)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
     parser.add_argument("--crf-thresholds", type=float, nargs="*", default=[])
+    parser.add_argument("--ground-truth-boundaries", action="store_true", help="walk on the masks' outlines")
     args = parser.parse_args()
     if args.ids:
         ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
@@ -50,8 +64,12 @@ def main() -> None:
         cam = read_cam(cam_result_path(args.cam_dir, image_id), ("keys", "cam"))
         stored, attrs = read_arrays(boundary_path(args.boundary_dir, image_id), ("boundary",))
         size = (int(attrs["height"]), int(attrs["width"]))
-        _, scores = random_walk_labels(cam["cam"], cam["keys"], stored["boundary"].astype(np.float32), size)
-        truth = load_mask(args.dataset_root / "SegmentationClass" / f"{image_id}.png", CLASSES)
+        mask_path = args.dataset_root / "SegmentationClass" / f"{image_id}.png"
+        boundary = stored["boundary"].astype(np.float32)
+        if args.ground_truth_boundaries:
+            boundary = ground_truth_boundary(mask_path, boundary.shape)
+        _, scores = random_walk_labels(cam["cam"], cam["keys"], boundary, size)
+        truth = load_mask(mask_path, CLASSES)
         rgb = load_rgb(args.dataset_root / "JPEGImages" / f"{image_id}.jpg") if args.crf_thresholds else None
         for kind, threshold in rows:
             if kind == "RW + CRF":
