@@ -32,6 +32,9 @@ from wsgcn.io.h5store import read_arrays
 from wsgcn.io.layout import boundary_path
 
 CLASSES = 21
+FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
+
+
 def ground_truth_boundary(mask_path: Path, grid: tuple[int, int]) -> np.ndarray:
     """B (h, w) float32 of a VOC mask: 1 where a stride-4 cell holds an outline (255) pixel."""
     raw = np.asarray(Image.open(mask_path))
@@ -39,9 +42,6 @@ def ground_truth_boundary(mask_path: Path, grid: tuple[int, int]) -> np.ndarray:
     outline = np.zeros((4 * height, 4 * width), bool)
     outline[: raw.shape[0], : raw.shape[1]] = raw == 255
     return outline.reshape(height, 4, width, 4).max(axis=(1, 3)).astype(np.float32)
-
-
-FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from wsgcn.crf import CrfParams, crf_from_labels
-from wsgcn.data.classes import IGNORE_LABEL
+from wsgcn.data.classes import IGNORE_LABEL, plane_labels
 
 
 def confident_region(high_res: np.ndarray, threshold: float) -> np.ndarray:
@@ -32,11 +32,11 @@ def ir_label(
     """
     if high_res.shape[1:] != rgb.shape[:2]:
         raise ValueError(f"CAM size {high_res.shape[1:]} differs from image size {rgb.shape[:2]}")
-    lookup = np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1])
+    lookup = plane_labels(keys)
     n_labels = len(keys) + 1
     foreground = lookup[crf_from_labels(rgb, confident_region(high_res, fg_threshold), n_labels, gt_prob, crf)]
     background = lookup[crf_from_labels(rgb, confident_region(high_res, bg_threshold), n_labels, gt_prob, crf)]
-    label = foreground.astype(np.uint8)
+    label = foreground.copy()
     label[foreground == 0] = IGNORE_LABEL
     label[(foreground == 0) & (background == 0)] = 0
     return label

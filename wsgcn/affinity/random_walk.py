@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from wsgcn.affinity.paths import path_directions, path_max
 from wsgcn.crf import CrfParams, crf_from_scores
+from wsgcn.data.classes import plane_labels
 from wsgcn.sparse import csr_matrix
 
 
@@ -111,8 +112,7 @@ def random_walk_labels(
         upsampled = upsampled / peak
     with_background = torch.cat([torch.full_like(upsampled[:1], background_threshold), upsampled])
     index = with_background.argmax(dim=0).cpu().numpy()
-    lookup = np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1]).astype(np.uint8)
-    return lookup[index], upsampled.cpu().numpy().astype(np.float32)
+    return plane_labels(keys)[index], upsampled.cpu().numpy().astype(np.float32)
 
 
 def crf_refined_labels(
@@ -123,5 +123,4 @@ def crf_refined_labels(
     returns the VOC label map (H, W) uint8."""
     background = np.full((1, *scores.shape[1:]), background_threshold, np.float32)
     marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, softmax_quirk)
-    lookup = np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1]).astype(np.uint8)
-    return lookup[marginals.argmax(axis=0)]
+    return plane_labels(keys)[marginals.argmax(axis=0)]

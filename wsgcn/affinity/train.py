@@ -143,8 +143,9 @@ def train_irn(
     model = IRNet(backbone, backbone_weights, params.backbone_trainable_from).to(device)
     edge_params, displacement_params = model.head_parameters()
     groups = [(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)]
-    if model.backbone_parameters():
-        groups.append((model.backbone_parameters(), params.backbone_lr_mult))
+    backbone_params = model.backbone_parameters()
+    if backbone_params:
+        groups.append((backbone_params, params.backbone_lr_mult))
     optimizer = params.poly_sgd(groups)
     fill = tuple(255.0 * m for m in backbone_spec(backbone).mean)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from wsgcn.cam.files import read_cam
+from wsgcn.data.classes import plane_labels
 from wsgcn.data.dataset import Dataset
 from wsgcn.evaluation.confusion import confusion_matrix
 from wsgcn.evaluation.label_maps import load_truth
@@ -20,8 +21,7 @@ def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) ->
     ``i`` mapped to class ``keys[i - 1] + 1`` (0 stays background).
     """
     planes = np.concatenate([np.full((1, *high_res.shape[1:]), threshold, dtype=np.float32), high_res.astype(np.float32)])
-    lookup = np.array([0, *(k + 1 for k in keys)], dtype=np.uint8)
-    return lookup[np.argmax(planes, axis=0)]
+    return plane_labels(keys)[np.argmax(planes, axis=0)]
 
 
 def evaluate_cams(

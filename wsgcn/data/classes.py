@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 VOC_CLASSES: tuple[str, ...] = (
@@ -15,6 +17,12 @@ Label value ``i + 1`` in a mask is ``VOC_CLASSES[i]``; 0 is background, 255 is i
 """
 
 IGNORE_LABEL = 255
+
+
+def plane_labels(keys: Sequence[int]) -> np.ndarray:
+    """Label of each score plane (K + 1,) uint8: plane 0 is background (0), plane i is
+    class ``keys[i - 1] + 1``; index it with an argmax over [background; K class planes]."""
+    return np.concatenate([[0], np.asarray(keys, dtype=np.int64) + 1]).astype(np.uint8)
 
 
 def voc_palette() -> np.ndarray:

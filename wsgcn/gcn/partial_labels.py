@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from wsgcn.crf import CrfParams, crf_from_scores
-from wsgcn.data.classes import IGNORE_LABEL
+from wsgcn.data.classes import IGNORE_LABEL, plane_labels
 from wsgcn.params import ConfigParams
 
 
@@ -65,7 +65,7 @@ def partial_labels(
     stride-4 CAMs of the classes ``keys`` (K,).
     """
     keys = np.asarray(keys, dtype=np.int64)
-    lookup = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    lookup = plane_labels(keys)
     peak = cam.max(axis=0) if len(keys) else np.zeros(small_rgb.shape[:2], np.float32)
     raw = np.concatenate([(1 - peak)[None] ** params.high_alpha, cam]).astype(np.float64)
     raw_argmax = raw.argmax(axis=0)

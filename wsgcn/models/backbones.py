@@ -132,6 +132,16 @@ def build_backbone(name: str, weights: str, output_stride: int = 16) -> nn.Modul
     return model
 
 
+def train_stages_from(backbone: nn.Module, first_stage: int | None) -> None:
+    """Make stage ``first_stage`` (0-based, see ``stage_modules``) and later ones of
+    ``backbone`` trainable and freeze the rest; None freezes the whole backbone."""
+    trainable = set()
+    if first_stage is not None:
+        trainable = {id(p) for module in backbone.stage_modules(first_stage) for p in module.parameters()}
+    for parameter in backbone.parameters():
+        parameter.requires_grad_(id(parameter) in trainable)
+
+
 def fix_batchnorm(model: nn.Module) -> None:
     """Put every BatchNorm of ``model`` in eval mode: running statistics used, not updated."""
     for module in model.modules():

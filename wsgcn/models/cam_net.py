@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsgcn.models.backbones import backbone_spec, build_backbone, fix_batchnorm, normalize
+from wsgcn.models.backbones import backbone_spec, build_backbone, fix_batchnorm, normalize, train_stages_from
 
 
 class CamNet(nn.Module):
@@ -21,9 +21,7 @@ class CamNet(nn.Module):
         self.backbone_name = backbone
         self.backbone = build_backbone(backbone, weights)
         self.classifier = nn.Conv2d(self.backbone.tap_channels["x5"], num_foreground, 1, bias=False)
-        trainable = {id(p) for m in self.backbone.stage_modules(backbone_spec(backbone).cam_trainable_from) for p in m.parameters()}
-        for parameter in self.backbone.parameters():
-            parameter.requires_grad_(id(parameter) in trainable)
+        train_stages_from(self.backbone, backbone_spec(backbone).cam_trainable_from)
 
     def train(self, mode: bool = True) -> CamNet:
         """Switch mode, but keep every BatchNorm in eval mode (fixed BN)."""

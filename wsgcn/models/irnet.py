@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsgcn.models.backbones import build_backbone, normalize
+from wsgcn.models.backbones import build_backbone, normalize, train_stages_from
 
 
 class _Rescale(nn.Module):
@@ -60,12 +60,8 @@ class IRNet(nn.Module):
         super().__init__()
         self.backbone_name = backbone
         self.backbone = build_backbone(backbone, weights).eval()
-        trainable = set()
-        if trainable_from is not None:
-            trainable = {id(p) for m in self.backbone.stage_modules(trainable_from) for p in m.parameters()}
-        for parameter in self.backbone.parameters():
-            parameter.requires_grad_(id(parameter) in trainable)
-        self.fine_tunes_backbone = bool(trainable)
+        train_stages_from(self.backbone, trainable_from)
+        self.fine_tunes_backbone = bool(self.backbone_parameters())
         channels, strides = self.backbone.tap_channels, self.backbone.tap_strides
         self.edge_layers = nn.ModuleList(
             _unit(channels[tap], 32, 4, strides[tap] / 4) for tap in ("x1", "x2", "x3", "x4", "x5")
