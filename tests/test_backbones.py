@@ -23,6 +23,27 @@ def test_lite2_imagenet_weights_load_offline_and_give_stride16_taps():
     assert model.stem_bn.running_var.abs().sum() > 0 and not torch.allclose(model.stem_bn.running_mean, torch.zeros(32))
 
 
+def test_lite2_expansion_taps_are_the_next_blocks_relu6_expansions():
+    torch.manual_seed(0)
+    plain = build_backbone("efficientnet_lite2", "none").eval()
+    expanded = build_backbone("efficientnet_lite2", "none", expansion_taps=True).eval()
+    expanded.load_state_dict(plain.state_dict())
+    images = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        outputs, taps = plain(images), expanded(images)
+        for name, stage in {"x1": 0, "x2": 1, "x3": 2, "x4": 4}.items():
+            block = plain.blocks[plain.stage_ends[stage] + 1]
+            by_hand = (block.expand_bn(block.expand_conv(outputs[name]))).clamp(0, 6)
+            assert torch.allclose(taps[name], by_hand, atol=1e-5), name
+            assert taps[name].shape[1] == expanded.tap_channels[name] == 6 * plain.tap_channels[name]
+    assert torch.equal(taps["x5"], outputs["x5"])
+
+
+def test_resnet_has_no_expansion_taps():
+    with pytest.raises(ConfigError, match="resnet50 has no expansion taps"):
+        build_backbone("resnet50", "none", expansion_taps=True)
+
+
 @pytest.mark.parametrize("name, x5_channels", [("resnet50", 2048), ("resnet101", 2048)])
 def test_resnet_stride_layout(name, x5_channels):
     model = build_backbone(name, "none").eval()

@@ -58,9 +58,10 @@ def test_loss_prefers_boundaries_between_classes():
     assert set(parts) == {"pos_bg", "pos_fg", "neg", "dp_fg", "dp_bg"}
 
 
-def test_node_features_sum_to_the_boundary_logit():
+@pytest.mark.parametrize("taps", ["block_outputs", "expansions"])
+def test_node_features_sum_to_the_boundary_logit(taps):
     torch.manual_seed(0)
-    model = IRNet("efficientnet_lite2", "none").eval()
+    model = IRNet("efficientnet_lite2", "none", taps=taps).eval()
     rgb = (np.random.default_rng(0).random((50, 70, 3)) * 255).astype(np.uint8)
     boundary, features = boundary_and_features(model, rgb, 64)
     assert boundary.shape == (13, 18) and features.shape == (160, 13, 18)
@@ -137,7 +138,7 @@ def ir_dataset(tmp_path_factory) -> tuple[Dataset, list[str], Path]:
 
 
 def _train(dataset, ids, labels: Path, folder: Path):
-    train_irn(dataset, ids, lambda i: labels / f"{i}.png", PARAMS, "efficientnet_lite2", "none",
+    train_irn(dataset, ids, lambda i: labels / f"{i}.png", PARAMS, "efficientnet_lite2", "none", "block_outputs",
               folder / "model.pt", folder / "ckpt.pt", folder / "history.csv", "k", torch.device("cpu"))
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 

@@ -107,15 +107,17 @@ if _not_inferred:
 IRN = config["irn"]
 IR_LABEL_DIR, IR_LABEL_HASH = _stage("ir_label", {"ir_label": IRN["ir_label"]}, CAM_HASH)
 TRAIN_IRN_DIR, TRAIN_IRN_HASH = _stage(
-    "train_irn", {"backbone": BACKBONE_SPEC, "train": IRN["train"], "train_ids": text_digest(*TRAIN_IDS)}, IR_LABEL_HASH
+    "train_irn",
+    {"backbone": BACKBONE_SPEC, "model": IRN["model"], "train": IRN["train"], "train_ids": text_digest(*TRAIN_IDS)},
+    IR_LABEL_HASH,
 )
 BOUNDARY_DIR, BOUNDARY_HASH = _stage("boundary", {"infer": IRN["infer"]}, TRAIN_IRN_HASH)
 RW_DIR, RW_HASH = _stage("rw", {"random_walk": config["random_walk"]}, BOUNDARY_HASH)
 RW_CRF_DIR, RW_CRF_HASH = _stage("rw_crf", {"final_crf": config["final_crf"]}, RW_HASH)
 
 IR_LABEL_SPEC = step_spec(ir_label=IRN["ir_label"])
-TRAIN_IRN_SPEC = step_spec(backbone=BACKBONE_SPEC, train=IRN["train"])
-BOUNDARY_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=IRN["infer"])
+TRAIN_IRN_SPEC = step_spec(backbone=BACKBONE_SPEC, model=IRN["model"], train=IRN["train"])
+BOUNDARY_SPEC = step_spec(backbone=BACKBONE_SPEC, model=IRN["model"], infer=IRN["infer"])
 RW_SPEC = step_spec(random_walk=config["random_walk"], final_crf=config["final_crf"])
 
 EVAL_SPEC = step_spec()

@@ -27,13 +27,16 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class BackboneSpec:
     """How to build, feed and initialise one backbone."""
 
-    build: Callable[[int], nn.Module]
-    """Builds the trunk at the given output stride (one of ``output_strides``)."""
+    build: Callable[[int, bool], nn.Module]
+    """Builds the trunk at the given output stride (one of ``output_strides``), with
+    expansion taps when the flag is set (only where ``has_expansion_taps``)."""
     output_strides: tuple[int, ...]
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     cam_trainable_from: int
     """First stage trained by the CAM recipe (earlier stages are frozen)."""
+    has_expansion_taps: bool = False
+    """Whether the low-level taps can be inverted-residual expansions (EfficientNet)."""
     imagenet_url: str | None = None
 
 
@@ -45,14 +48,15 @@ def _lite2_package_file() -> Path:
 
 BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite2": BackboneSpec(
-        build=lambda stride: EfficientNetLite(output_stride=stride, dilate=False),
+        build=lambda stride, expanded: EfficientNetLite(output_stride=stride, dilate=False, expansion_taps=expanded),
         output_strides=(16,),
         mean=(0.5, 0.5, 0.5),
         std=(0.5, 0.5, 0.5),
         cam_trainable_from=3,
+        has_expansion_taps=True,
     ),
     "resnet50": BackboneSpec(
-        build=lambda stride: ResNetFeatures(50, stride),
+        build=lambda stride, _: ResNetFeatures(50, stride),
         output_strides=(8, 16),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
@@ -60,7 +64,7 @@ BACKBONES: dict[str, BackboneSpec] = {
         imagenet_url="https://download.pytorch.org/models/resnet50-19c8e357.pth",
     ),
     "resnet101": BackboneSpec(
-        build=lambda stride: ResNetFeatures(101, stride),
+        build=lambda stride, _: ResNetFeatures(101, stride),
         output_strides=(8, 16),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
@@ -112,12 +116,15 @@ def _adapt_keys(name: str, state: Mapping[str, torch.Tensor]) -> dict[str, torch
     return {key: value for key, value in state.items() if not key.startswith("fc.")}
 
 
-def build_backbone(name: str, weights: str, output_stride: int = 16) -> nn.Module:
-    """Build backbone ``name`` at ``output_stride`` with ``weights`` (``imagenet``, ``none`` or a file path)."""
+def build_backbone(name: str, weights: str, output_stride: int = 16, expansion_taps: bool = False) -> nn.Module:
+    """Build backbone ``name`` at ``output_stride`` with ``weights`` (``imagenet``, ``none`` or a
+    file path); ``expansion_taps`` taps x1..x4 at the MBConv expansions (EfficientNet only)."""
     spec = backbone_spec(name)
     if output_stride not in spec.output_strides:
         raise ConfigError(f"backbone {name} supports output strides {list(spec.output_strides)}, not {output_stride}")
-    model = spec.build(output_stride)
+    if expansion_taps and not spec.has_expansion_taps:
+        raise ConfigError(f"irn.model.taps: backbone {name} has no expansion taps; use 'block_outputs'")
+    model = spec.build(output_stride, expansion_taps)
     if weights == "none":
         return model
     state = _imagenet_state(name, spec) if weights == "imagenet" else load_state_file(weights)

@@ -82,13 +82,20 @@ class MBConv(nn.Module):
         self.project_bn = _bn(out_channels)
         self.use_residual = stride == 1 and in_channels == out_channels
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = x
-        if self.expand_conv is not None:
-            out = F.relu6(self.expand_bn(self.expand_conv(out)))
-        out = F.relu6(self.dw_bn(self.dw_conv(out)))
+    def expand(self, x: torch.Tensor) -> torch.Tensor:
+        """The ReLU6 expansion (N, expand * C, H, W); ``x`` itself when expand is 1."""
+        if self.expand_conv is None:
+            return x
+        return F.relu6(self.expand_bn(self.expand_conv(x)))
+
+    def finish(self, expanded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The block's output from its expansion ``expanded`` and its input ``x``."""
+        out = F.relu6(self.dw_bn(self.dw_conv(expanded)))
         out = self.project_bn(self.project_conv(out))
         return out + x if self.use_residual else out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.finish(self.expand(x), x)
 
 
 class EfficientNetLite(nn.Module):
@@ -106,6 +113,11 @@ class EfficientNetLite(nn.Module):
     x5        head 1x1 conv                1280            16
     ========  ===========================  ==============  ==============
 
+    Block outputs are linear bottlenecks, 16-120 channels. With ``expansion_taps`` the
+    taps ``x1..x4`` are instead the ReLU6 expansions of the next stage's first block,
+    taken before its depthwise convolution, so at the same stride with 6x the channels
+    (96, 144, 288, 720): where MobileNetV2's SSDLite attaches its detection heads.
+
     With ``output_stride=16`` the last stride-2 stage (stage 6) runs at stride 1. With
     ``dilate=True`` the depthwise convolutions after it are dilated by 2 (DeepLab's
     conversion); the registry uses ``dilate=False``, as the published ResNet-50's layer4.
@@ -114,7 +126,13 @@ class EfficientNetLite(nn.Module):
     makes the CAMs cover most of the image (mIoU 16 vs 46).
     """
 
-    def __init__(self, stages: tuple[StageSpec, ...] = LITE2_STAGES, output_stride: int = 16, dilate: bool = False):
+    def __init__(
+        self,
+        stages: tuple[StageSpec, ...] = LITE2_STAGES,
+        output_stride: int = 16,
+        dilate: bool = False,
+        expansion_taps: bool = False,
+    ):
         super().__init__()
         if output_stride not in (16, 32):
             raise ValueError("output_stride must be 16 or 32")
@@ -137,15 +155,13 @@ class EfficientNetLite(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.head_conv = SameConv2d(in_channels, 1280, 1)
         self.head_bn = _bn(1280)
-        self.tap_channels = {
-            "x1": stages[0].channels,
-            "x2": stages[1].channels,
-            "x3": stages[2].channels,
-            "x4": stages[4].channels,
-            "x5": 1280,
-        }
+        tapped_stages = {"x1": 0, "x2": 1, "x3": 2, "x4": 4}
+        widening = {name: stages[stage + 1].expand if expansion_taps else 1 for name, stage in tapped_stages.items()}
+        self.tap_channels = {name: stages[stage].channels * widening[name] for name, stage in tapped_stages.items()}
+        self.tap_channels["x5"] = 1280
         self.tap_strides = {"x1": 2, "x2": 4, "x3": 8, "x4": 16, "x5": output_stride}
-        self._tap_after = {self.stage_ends[0]: "x1", self.stage_ends[1]: "x2", self.stage_ends[2]: "x3", self.stage_ends[4]: "x4"}
+        self.expansion_taps = expansion_taps
+        self._tap_after = {self.stage_ends[stage]: name for name, stage in tapped_stages.items()}
 
     def stage_modules(self, first_stage: int) -> list[nn.Module]:
         """Modules of stages ``first_stage`` (0-based) onwards, head included."""
@@ -156,9 +172,14 @@ class EfficientNetLite(nn.Module):
         taps: dict[str, torch.Tensor] = {}
         x = F.relu6(self.stem_bn(self.stem_conv(x)))
         for index, block in enumerate(self.blocks):
-            x = block(x)
-            if index in self._tap_after:
-                taps[self._tap_after[index]] = x
+            if self.expansion_taps and index - 1 in self._tap_after:
+                expanded = block.expand(x)
+                taps[self._tap_after[index - 1]] = expanded
+                x = block.finish(expanded, x)
+            else:
+                x = block(x)
+                if not self.expansion_taps and index in self._tap_after:
+                    taps[self._tap_after[index]] = x
         taps["x5"] = F.relu6(self.head_bn(self.head_conv(x)))
         return taps
 

@@ -23,7 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wsgcn.errors import ConfigError
 from wsgcn.models.backbones import build_backbone, normalize, train_stages_from
+
+TAP_KINDS = ("block_outputs", "expansions")
 
 
 class _Rescale(nn.Module):
@@ -54,12 +57,18 @@ class IRNet(nn.Module):
 
     ``trainable_from``: None keeps the whole backbone frozen (published); a stage index
     (0-based, see the backbone's ``stage_modules``) fine-tunes that stage and later ones.
+    ``taps``: ``block_outputs`` (published) or ``expansions`` (EfficientNet's MBConv
+    expansions for x1..x4, see :class:`~wsgcn.models.efficientnet_lite.EfficientNetLite`).
     """
 
-    def __init__(self, backbone: str, weights: str = "imagenet", trainable_from: int | None = None):
+    def __init__(
+        self, backbone: str, weights: str = "imagenet", trainable_from: int | None = None, taps: str = "block_outputs"
+    ):
         super().__init__()
+        if taps not in TAP_KINDS:
+            raise ConfigError(f"irn.model.taps: {taps!r} is not one of {list(TAP_KINDS)}")
         self.backbone_name = backbone
-        self.backbone = build_backbone(backbone, weights).eval()
+        self.backbone = build_backbone(backbone, weights, expansion_taps=taps == "expansions").eval()
         train_stages_from(self.backbone, trainable_from)
         self.fine_tunes_backbone = bool(self.backbone_parameters())
         channels, strides = self.backbone.tap_channels, self.backbone.tap_strides

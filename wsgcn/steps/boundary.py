@@ -1,7 +1,7 @@
 """Step ``boundary``: IRNet's boundary map B and node features V of a shard of images.
 
-The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``) and ``infer`` (the
-config's ``irn.infer``). No N x N matrix is ever written: the later steps rebuild the
+The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``), ``model`` and
+``infer`` (the config's ``irn.model`` and ``irn.infer``). No N x N matrix is ever written: the later steps rebuild the
 affinities from B.
 """
 
@@ -29,7 +29,7 @@ from wsgcn.shard_runner import run_shard
 
 def load_irnet(spec: Spec, model_path: str | Path, device: torch.device) -> IRNet:
     """A trained :class:`IRNet` in eval mode."""
-    model = IRNet(spec["backbone"]["name"], weights="none")
+    model = IRNet(spec["backbone"]["name"], weights="none", taps=spec["model"]["taps"])
     model.load_state_dict(load_state_file(model_path))
     return model.to(device).eval()
 

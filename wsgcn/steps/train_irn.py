@@ -1,8 +1,8 @@
 """Step ``train-irn``: train IRNet's boundary and displacement branches on the IR labels
 (IRNet ``step/train_irn.py``).
 
-The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``) and ``train`` (the
-config's ``irn.train``).
+The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``), ``model`` and
+``train`` (the config's ``irn.model`` and ``irn.train``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ def train_stage(
     dataset = dataset_from_config(spec["dataset"])
     label_keys = [upstream_key(label_path(ir_dir, i), stored_png_key, "IR label") for i in ids]
     run_key = text_digest(
-        canonical_json(spec["train"]), canonical_json(spec["backbone"]), canonical_json(label_keys), code_digest(__name__)
+        canonical_json(spec["train"]),
+        canonical_json(spec["backbone"]),
+        canonical_json(spec["model"]),
+        canonical_json(label_keys),
+        code_digest(__name__),
     )
     train_irn(
         dataset,
@@ -35,6 +39,7 @@ def train_stage(
         IrnTrainParams.from_config(spec["train"]),
         spec["backbone"]["name"],
         spec["backbone"]["weights"],
+        spec["model"]["taps"],
         model_path,
         checkpoint_path,
         history_path,
