@@ -8,7 +8,8 @@ peak RSS.
 
 Usage: python benchmarks/gcn.py --cam-dir results/demo/cam/<h> --boundary-dir results/demo/boundary/<h>
        --partial-dir results/demo/partial/<h> --images resources/demo/JPEGImages
-       [--mode fast|exact] [--limit N] [--threads 2]
+       [--mode fast|exact] [--size 500x375] [--limit N] [--threads 2]
+(``--size``: only images of that size, in either orientation, as the issue's per-image bar.)
 (the folders of one run: see the ``params.yaml`` in each, or the paths the workflow prints).
 One untimed warm-up image first: the process's first GCN pays PyTorch's one-off start-up
 (about 1 s here), which a job pays once per shard, not per image.
@@ -53,12 +54,19 @@ def main() -> None:
     parser.add_argument("--partial-dir", type=Path, required=True)
     parser.add_argument("--images", type=Path, required=True, help="the JPEGImages folder")
     parser.add_argument("--mode", default="fast", choices=["fast", "exact"])
+    parser.add_argument("--size", default="", help="WxH: only images of this size, either orientation")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     configure_torch(args.threads)
     cam_dir, boundary_dir, partial_dir = args.cam_dir, args.boundary_dir, args.partial_dir
-    ids = sorted(p.stem for p in (partial_dir / "images").glob("*.png"))[: args.limit or None]
+    ids = sorted(p.stem for p in (partial_dir / "images").glob("*.png"))
+    if args.size:
+        width, height = (int(side) for side in args.size.lower().split("x"))
+        ids = [i for i in ids if sorted(read_label_png(label_path(partial_dir, i)).shape) == sorted((height, width))]
+    ids = ids[: args.limit or None]
+    if not ids:
+        parser.error(f"no images{' of size ' + args.size if args.size else ''} in {partial_dir}")
     params = GcnTrainParams()
     graph = GraphParams(mode=args.mode)
     device = torch.device("cpu")
@@ -84,7 +92,8 @@ def main() -> None:
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"\n| what ({len(ids)} images, mode {args.mode}, {args.threads} threads) | figure |")
+    sizes = f", {args.size} only" if args.size else ""
+    print(f"\n| what ({len(ids)} images{sizes}, mode {args.mode}, {args.threads} threads) | figure |")
     print("|---|---|")
     print(f"| nodes per image | median {statistics.median(nodes):.0f}, max {max(nodes)} |")
     print(f"| graph + GCN (250 steps) + decoding, no CRF | {summary(main_times)} |")
