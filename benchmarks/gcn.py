@@ -9,7 +9,9 @@ peak RSS.
 Usage: python benchmarks/gcn.py --cam-dir results/demo/cam/<h> --boundary-dir results/demo/boundary/<h>
        --partial-dir results/demo/partial/<h> --images resources/demo/JPEGImages
        [--mode fast|exact] [--size 500x375] [--limit N] [--threads 2]
-(``--size``: only images of that size, in either orientation, as the issue's per-image bar.)
+(``--size``: only images of that size, in either orientation, as the issue's per-image bar;
+``--labels-out DIR``: also write the labels without and with the dCRF to ``DIR/gcn`` and
+``DIR/gcn_crf``, for ``benchmarks/compare_labels.py``, e.g. an ``exact`` subset.)
 (the folders of one run: see the ``params.yaml`` in each, or the paths the workflow prints).
 One untimed warm-up image first: the process's first GCN pays PyTorch's one-off start-up
 (about 1 s here), which a job pays once per shard, not per image.
@@ -34,7 +36,7 @@ from wsgcn.gcn.graph import GraphParams
 from wsgcn.steps.gcn import image_log_probs
 from wsgcn.gcn.train import GcnTrainParams
 from wsgcn.io.h5store import read_arrays
-from wsgcn.io.label_png import read_label_png
+from wsgcn.io.label_png import read_label_png, write_label_png
 from wsgcn.runtime import configure_torch, derived_seed
 
 WALK = {"radius": 5, "beta": 10.0, "exp_times": 8}
@@ -57,6 +59,7 @@ def main() -> None:
     parser.add_argument("--size", default="", help="WxH: only images of this size, either orientation")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--labels-out", type=Path, help="write the GCN and GCN + CRF label PNGs here")
     args = parser.parse_args()
     configure_torch(args.threads)
     cam_dir, boundary_dir, partial_dir = args.cam_dir, args.boundary_dir, args.partial_dir
@@ -82,13 +85,16 @@ def main() -> None:
             stored["boundary"], stored["features"], labels, rgb, graph, WALK, params,
             derived_seed(params.seed, "gcn", image_id), 21, device,
         )
-        plain_labels(log_probs, rgb.shape[:2])
+        plain = plain_labels(log_probs, rgb.shape[:2])
         if index == 0:
             continue
         main_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        crf_labels(log_probs, keys, rgb, FINAL_CRF)
+        refined = crf_labels(log_probs, keys, rgb, FINAL_CRF)
         crf_times.append(time.perf_counter() - start)
+        if args.labels_out:
+            write_label_png(args.labels_out / "gcn" / f"{image_id}.png", plain, f"benchmark {args.mode}")
+            write_label_png(args.labels_out / "gcn_crf" / f"{image_id}.png", refined, f"benchmark {args.mode}")
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
