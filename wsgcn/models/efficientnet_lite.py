@@ -160,8 +160,9 @@ class EfficientNetLite(nn.Module):
         self.tap_channels = {name: stages[stage].channels * widening[name] for name, stage in tapped_stages.items()}
         self.tap_channels["x5"] = 1280
         self.tap_strides = {"x1": 2, "x2": 4, "x3": 8, "x4": 16, "x5": output_stride}
-        self.expansion_taps = expansion_taps
-        self._tap_after = {self.stage_ends[stage]: name for name, stage in tapped_stages.items()}
+        # a tap is either block i's output or block i + 1's expansion (same stride)
+        self._output_taps = {} if expansion_taps else {self.stage_ends[s]: n for n, s in tapped_stages.items()}
+        self._expansion_taps = {self.stage_ends[s] + 1: n for n, s in tapped_stages.items()} if expansion_taps else {}
 
     def stage_modules(self, first_stage: int) -> list[nn.Module]:
         """Modules of stages ``first_stage`` (0-based) onwards, head included."""
@@ -172,14 +173,12 @@ class EfficientNetLite(nn.Module):
         taps: dict[str, torch.Tensor] = {}
         x = F.relu6(self.stem_bn(self.stem_conv(x)))
         for index, block in enumerate(self.blocks):
-            if self.expansion_taps and index - 1 in self._tap_after:
-                expanded = block.expand(x)
-                taps[self._tap_after[index - 1]] = expanded
-                x = block.finish(expanded, x)
-            else:
-                x = block(x)
-                if not self.expansion_taps and index in self._tap_after:
-                    taps[self._tap_after[index]] = x
+            expanded = block.expand(x)
+            if index in self._expansion_taps:
+                taps[self._expansion_taps[index]] = expanded
+            x = block.finish(expanded, x)
+            if index in self._output_taps:
+                taps[self._output_taps[index]] = x
         taps["x5"] = F.relu6(self.head_bn(self.head_conv(x)))
         return taps
 

@@ -1,8 +1,8 @@
 """Step ``boundary``: IRNet's boundary map B and node features V of a shard of images.
 
 The spec has keys ``dataset``, ``backbone`` (``name``, ``weights``), ``model`` and
-``infer`` (the config's ``irn.model`` and ``irn.infer``). No N x N matrix is ever written: the later steps rebuild the
-affinities from B.
+``infer`` (the config's ``irn.model`` and ``irn.infer``). No N x N matrix is ever
+written: the later steps rebuild the affinities from B.
 """
 
 from __future__ import annotations
