@@ -58,15 +58,37 @@ def test_loss_prefers_boundaries_between_classes():
     assert set(parts) == {"pos_bg", "pos_fg", "neg", "dp_fg", "dp_bg"}
 
 
-@pytest.mark.parametrize("taps", ["block_outputs", "expansions"])
-def test_node_features_sum_to_the_boundary_logit(taps):
+@pytest.mark.parametrize(("taps", "edge_kernel"), [("block_outputs", 1), ("expansions", 1), ("block_outputs", 3)])
+def test_node_features_sum_to_the_boundary_logit(taps, edge_kernel):
     torch.manual_seed(0)
-    model = IRNet("efficientnet_lite2", "none", taps=taps).eval()
+    model = IRNet("efficientnet_lite2", "none", taps=taps, edge_kernel=edge_kernel).eval()
     rgb = (np.random.default_rng(0).random((50, 70, 3)) * 255).astype(np.uint8)
     boundary, features = boundary_and_features(model, rgb, 64)
     assert boundary.shape == (13, 18) and features.shape == (160, 13, 18)
     logit = features.sum(axis=0) + model.fc_edge6.bias.item()
     np.testing.assert_allclose(1 / (1 + np.exp(-logit)), boundary, atol=1e-5)
+
+
+@pytest.mark.parametrize("edge_kernel", [1, 3])
+def test_edge_kernel_is_the_edge_branchs_window_on_each_tap(edge_kernel):
+    torch.manual_seed(0)
+    model = IRNet("efficientnet_lite2", "none", edge_kernel=edge_kernel)
+    reach = edge_kernel // 2
+    window = torch.zeros(17, 17, dtype=torch.bool)
+    window[8 - reach : 9 + reach, 8 - reach : 9 + reach] = True
+    for unit in model.edge_layers:
+        conv = unit[0]  # before GroupNorm, whose statistics spread any change over the map
+        impulse = torch.zeros(1, conv.in_channels, 17, 17)
+        impulse[0, :, 8, 8] = 1.0
+        with torch.no_grad():
+            reached = conv(impulse)[0].abs().amax(0)
+        assert reached.shape == (17, 17)  # same padding
+        assert (reached[~window] == 0).all() and (reached[window] > 0).all()
+
+
+def test_edge_kernel_outside_1_and_3_is_a_config_error():
+    with pytest.raises(ConfigError, match="irn.model.edge_kernel"):
+        IRNet("efficientnet_lite2", "none", edge_kernel=5)
 
 
 def test_backbone_is_frozen_unless_fine_tuned_and_only_the_edge_loss_tunes_it():
@@ -138,7 +160,7 @@ def ir_dataset(tmp_path_factory) -> tuple[Dataset, list[str], Path]:
 
 
 def _train(dataset, ids, labels: Path, folder: Path):
-    train_irn(dataset, ids, lambda i: labels / f"{i}.png", PARAMS, "efficientnet_lite2", "none", "block_outputs",
+    train_irn(dataset, ids, lambda i: labels / f"{i}.png", PARAMS, "efficientnet_lite2", "none", {},
               folder / "model.pt", folder / "ckpt.pt", folder / "history.csv", "k", torch.device("cpu"))
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 

@@ -132,17 +132,17 @@ def train_irn(
     params: IrnTrainParams,
     backbone: str,
     backbone_weights: str,
-    taps: str,
+    model_options: Mapping[str, Any],
     model_path: str | Path,
     checkpoint_path: str | Path,
     history_path: str | Path,
     run_key: str,
     device: torch.device,
 ) -> None:
-    """Train :class:`IRNet` heads (backbone taps of kind ``taps``) on ``ids`` with IR labels at
-    ``ir_label_path(id)``; save the state dict."""
+    """Train :class:`IRNet` heads on ``ids`` with IR labels at ``ir_label_path(id)``; save the
+    state dict. ``model_options``: IRNet's keyword options (the ``irn.model`` config section)."""
     seed_all(params.seed)
-    model = IRNet(backbone, backbone_weights, params.backbone_trainable_from, taps).to(device)
+    model = IRNet(backbone, backbone_weights, params.backbone_trainable_from, **model_options).to(device)
     edge_params, displacement_params = model.head_parameters()
     groups = [(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)]
     backbone_params = model.backbone_parameters()

@@ -7,7 +7,9 @@ taps ``x1..x5``:
 
 * the edge (class-boundary) branch: five 1x1 conv (no bias) + GroupNorm(4) + ReLU layers
   to 32 channels each, brought to stride 4, concatenated (160 ch) and mapped to one
-  boundary logit by ``fc_edge6`` (1x1 conv with bias);
+  boundary logit by ``fc_edge6`` (1x1 conv with bias); ``edge_kernel`` 3 (not published)
+  makes the five convolutions 3x3 at their tap's resolution, so that the branch can
+  compare neighbouring features;
 * the displacement branch (only used for instance masks in IRNet; trained jointly here
   as published): 64/128/256/256/256 channels, merged at stride 8 and then stride 4, to
   a 2-channel displacement field.
@@ -27,6 +29,7 @@ from wsgcn.errors import ConfigError
 from wsgcn.models.backbones import build_backbone, normalize, train_stages_from
 
 TAP_KINDS = ("block_outputs", "expansions")
+EDGE_KERNELS = (1, 3)
 
 
 class _Rescale(nn.Module):
@@ -42,10 +45,10 @@ class _Rescale(nn.Module):
         return x
 
 
-def _unit(in_channels: int, out_channels: int, groups: int, factor: float = 1.0) -> nn.Sequential:
-    """1x1 conv (no bias) -> GroupNorm -> resize -> ReLU (IRNet's layer order)."""
+def _unit(in_channels: int, out_channels: int, groups: int, factor: float = 1.0, kernel: int = 1) -> nn.Sequential:
+    """k x k conv (no bias, same padding) -> GroupNorm -> resize -> ReLU (IRNet's layer order)."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=False),
         nn.GroupNorm(groups, out_channels),
         _Rescale(factor),
         nn.ReLU(inplace=True),
@@ -59,21 +62,29 @@ class IRNet(nn.Module):
     (0-based, see the backbone's ``stage_modules``) fine-tunes that stage and later ones.
     ``taps``: ``block_outputs`` (published) or ``expansions`` (EfficientNet's MBConv
     expansions for x1..x4, see :class:`~wsgcn.models.efficientnet_lite.EfficientNetLite`).
+    ``edge_kernel``: the edge branch's convolution size, 1 (published) or 3.
     """
 
     def __init__(
-        self, backbone: str, weights: str = "imagenet", trainable_from: int | None = None, taps: str = "block_outputs"
+        self,
+        backbone: str,
+        weights: str = "imagenet",
+        trainable_from: int | None = None,
+        taps: str = "block_outputs",
+        edge_kernel: int = 1,
     ):
         super().__init__()
         if taps not in TAP_KINDS:
             raise ConfigError(f"irn.model.taps: {taps!r} is not one of {list(TAP_KINDS)}")
+        if edge_kernel not in EDGE_KERNELS:
+            raise ConfigError(f"irn.model.edge_kernel: {edge_kernel!r} is not one of {list(EDGE_KERNELS)}")
         self.backbone_name = backbone
         self.backbone = build_backbone(backbone, weights, expansion_taps=taps == "expansions").eval()
         train_stages_from(self.backbone, trainable_from)
         self.fine_tunes_backbone = bool(self.backbone_parameters())
         channels, strides = self.backbone.tap_channels, self.backbone.tap_strides
         self.edge_layers = nn.ModuleList(
-            _unit(channels[tap], 32, 4, strides[tap] / 4) for tap in ("x1", "x2", "x3", "x4", "x5")
+            _unit(channels[tap], 32, 4, strides[tap] / 4, edge_kernel) for tap in ("x1", "x2", "x3", "x4", "x5")
         )
         self.fc_edge6 = nn.Conv2d(160, 1, 1, bias=True)
         self.fc_dp1 = _unit(channels["x1"], 64, 8, strides["x1"] / 4)

@@ -29,7 +29,7 @@ from wsgcn.shard_runner import run_shard
 
 def load_irnet(spec: Spec, model_path: str | Path, device: torch.device) -> IRNet:
     """A trained :class:`IRNet` in eval mode."""
-    model = IRNet(spec["backbone"]["name"], weights="none", taps=spec["model"]["taps"])
+    model = IRNet(spec["backbone"]["name"], weights="none", **spec["model"])
     model.load_state_dict(load_state_file(model_path))
     return model.to(device).eval()
 

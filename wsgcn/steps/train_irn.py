@@ -39,7 +39,7 @@ def train_stage(
         IrnTrainParams.from_config(spec["train"]),
         spec["backbone"]["name"],
         spec["backbone"]["weights"],
-        spec["model"]["taps"],
+        spec["model"],
         model_path,
         checkpoint_path,
         history_path,
