@@ -1,12 +1,12 @@
 """mIoU of the random-walk labels (and optionally RW + CRF) at several background scores,
 from a run's stored CAM and boundary files, with the published walk (radius 5, beta 10,
-256 steps). The walk is computed once per image; only the background plane changes
-(``random_walk.background_threshold``).
+256 steps) or the ``--beta`` and ``--exp-times`` given. The walk is computed once per
+image; only the background plane changes (``random_walk.background_threshold``).
 
 Usage: python benchmarks/rw_threshold_sweep.py --cam-dir results/voc-sample/cam/<h>
        --boundary-dir results/voc-sample/boundary/<h>
        --dataset-root ../shared/data/voc2012-sample [--ids list.txt]
-       [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45]
+       [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45] [--beta 10] [--exp-times 8]
 Without ``--ids`` the sweep covers every image with a boundary file. ``--crf-thresholds``
 also refines the labels at those scores by the final dCRF (defaults of ``final_crf``).
 ``--ground-truth-boundaries`` walks on the ground truth's boundaries instead of the
@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--ids", type=Path, help="a file of image ids (default: every boundary file)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
     parser.add_argument("--crf-thresholds", type=float, nargs="*", default=[])
+    parser.add_argument("--beta", type=float, default=10.0, help="affinity exponent (random_walk.beta)")
+    parser.add_argument("--exp-times", type=int, default=8, help="T^(2^k) (random_walk.exp_times)")
     parser.add_argument("--ground-truth-boundaries", action="store_true", help="walk on the masks' outlines")
     args = parser.parse_args()
     if args.ids:
@@ -68,7 +70,9 @@ def main() -> None:
         boundary = stored["boundary"].astype(np.float32)
         if args.ground_truth_boundaries:
             boundary = ground_truth_boundary(mask_path, boundary.shape)
-        _, scores = random_walk_labels(cam["cam"], cam["keys"], boundary, size)
+        _, scores = random_walk_labels(
+            cam["cam"], cam["keys"], boundary, size, beta=args.beta, exp_times=args.exp_times
+        )
         truth = load_mask(mask_path, CLASSES)
         rgb = load_rgb(args.dataset_root / "JPEGImages" / f"{image_id}.jpg") if args.crf_thresholds else None
         for kind, threshold in rows:
@@ -77,6 +81,7 @@ def main() -> None:
             else:
                 labels = cam_to_label(scores, cam["keys"].tolist(), threshold)
             confusion[(kind, threshold)] += confusion_matrix(labels, truth, CLASSES)
+    print(f"beta {args.beta:g}, T^{2**args.exp_times}")
     print(f"| labels ({len(ids)} images) | background score | mIoU |")
     print("|---|---|---|")
     for kind, threshold in rows:
