@@ -11,7 +11,9 @@ Usage: python benchmarks/gcn.py --cam-dir results/demo/cam/<h> --boundary-dir re
        [--mode fast|exact] [--size 500x375] [--limit N] [--threads 2]
 (``--size``: only images of that size, in either orientation, as the issue's per-image bar;
 ``--labels-out DIR``: also write the labels without and with the dCRF to ``DIR/gcn`` and
-``DIR/gcn_crf``, for ``benchmarks/compare_labels.py``, e.g. an ``exact`` subset.)
+``DIR/gcn_crf``, for ``benchmarks/compare_labels.py``, e.g. an ``exact`` subset;
+``--resume`` then skips the images whose two labels are already there, so that a long
+``exact`` run can be stopped and continued.)
 (the folders of one run: see the ``params.yaml`` in each, or the paths the workflow prints).
 One untimed warm-up image first: the process's first GCN pays PyTorch's one-off start-up
 (about 1 s here), which a job pays once per shard, not per image.
@@ -60,7 +62,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--labels-out", type=Path, help="write the GCN and GCN + CRF label PNGs here")
+    parser.add_argument("--resume", action="store_true", help="skip images with both labels in --labels-out")
     args = parser.parse_args()
+    if args.resume and not args.labels_out:
+        parser.error("--resume needs --labels-out")
     configure_torch(args.threads)
     cam_dir, boundary_dir, partial_dir = args.cam_dir, args.boundary_dir, args.partial_dir
     ids = sorted(p.stem for p in (partial_dir / "images").glob("*.png"))
@@ -70,6 +75,11 @@ def main() -> None:
     ids = ids[: args.limit or None]
     if not ids:
         parser.error(f"no images{' of size ' + args.size if args.size else ''} in {partial_dir}")
+    if args.resume:
+        ids = [i for i in ids if not all((args.labels_out / kind / f"{i}.png").exists() for kind in ("gcn", "gcn_crf"))]
+        if not ids:
+            print(f"every selected image already has its labels in {args.labels_out}")
+            return
     params = GcnTrainParams()
     graph = GraphParams(mode=args.mode)
     device = torch.device("cpu")
