@@ -75,8 +75,11 @@ def main() -> None:
     ids = ids[: args.limit or None]
     if not ids:
         parser.error(f"no images{' of size ' + args.size if args.size else ''} in {partial_dir}")
+    def label_out(kind: str, image_id: str) -> Path:
+        return args.labels_out / kind / f"{image_id}.png"
+
     if args.resume:
-        ids = [i for i in ids if not all((args.labels_out / kind / f"{i}.png").exists() for kind in ("gcn", "gcn_crf"))]
+        ids = [i for i in ids if not all(label_out(kind, i).exists() for kind in ("gcn", "gcn_crf"))]
         if not ids:
             print(f"every selected image already has its labels in {args.labels_out}")
             return
@@ -103,8 +106,8 @@ def main() -> None:
         refined = crf_labels(log_probs, keys, rgb, FINAL_CRF)
         crf_times.append(time.perf_counter() - start)
         if args.labels_out:
-            write_label_png(args.labels_out / "gcn" / f"{image_id}.png", plain, f"benchmark {args.mode}")
-            write_label_png(args.labels_out / "gcn_crf" / f"{image_id}.png", refined, f"benchmark {args.mode}")
+            write_label_png(label_out("gcn", image_id), plain, f"benchmark {args.mode}")
+            write_label_png(label_out("gcn_crf", image_id), refined, f"benchmark {args.mode}")
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
