@@ -75,6 +75,7 @@ def main() -> None:
     ids = ids[: args.limit or None]
     if not ids:
         parser.error(f"no images{' of size ' + args.size if args.size else ''} in {partial_dir}")
+
     def label_out(kind: str, image_id: str) -> Path:
         return args.labels_out / kind / f"{image_id}.png"
 
