@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,27 @@ def test_loss_prefers_boundaries_between_classes():
     bad, _ = irn_loss(no_edge, displacement, labels, 5)
     assert torch.isfinite(good) and good < bad
     assert set(parts) == {"pos_bg", "pos_fg", "neg", "dp_fg", "dp_bg"}
+
+
+def test_displacement_loss_on_a_pair_worked_by_hand():
+    # radius 2 on a 2 x 4 grid: sources (0, 1) and (0, 2); directions (0, 1), (1, -1), (1, 0), (1, 1)
+    labels = torch.tensor([[[255, 1, 0, 0], [255, 1, 255, 255]]])
+    # (0, 1) -> (1, 1), delta (1, 0): the one fg pair; (0, 2) -> (0, 3): the one bg pair;
+    # (0, 1) -> (0, 2) and (0, 2) -> (1, 1) are negative, the rest touch 255
+    displacement = torch.zeros((1, 2, 2, 4))  # channels (y, x)
+    displacement[0, :, 0, 1] = torch.tensor([0.5, -1.0])
+    displacement[0, :, 1, 1] = torch.tensor([-2.0, 0.25])
+    displacement[0, :, 0, 2] = torch.tensor([1.0, 2.0])
+    displacement[0, :, 0, 3] = torch.tensor([0.25, 3.0])
+    edge_logits = torch.zeros((1, 1, 2, 4))  # B = 0.5, affinity 0.5 on every path
+    total, parts = irn_loss(edge_logits, displacement, labels, 2)
+    # fg: |D(src) - D(dst) - delta| = |(0.5 + 2 - 1, -1 - 0.25 - 0)| = 1.5 + 1.25, over 2 channels
+    assert parts["dp_fg"] == pytest.approx(2.75 / 2, rel=1e-4)
+    # bg: |D(src) - D(dst)| = |(1 - 0.25, 2 - 3)| = 0.75 + 1, over 2 channels
+    assert parts["dp_bg"] == pytest.approx(1.75 / 2, rel=1e-4)
+    log_half = -math.log(0.5 + 1e-5)
+    assert [parts["pos_fg"], parts["pos_bg"], parts["neg"]] == pytest.approx([log_half] * 3, rel=1e-4)
+    assert float(total) == pytest.approx((log_half / 2 + log_half / 2 + log_half) / 2 + (2.75 + 1.75) / 4, rel=1e-4)
 
 
 @pytest.mark.parametrize(("taps", "edge_kernel"), [("block_outputs", 1), ("expansions", 1), ("block_outputs", 3)])

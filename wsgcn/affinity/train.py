@@ -116,7 +116,7 @@ def irn_loss(
     neg_term = (negative * neg_loss).sum() / (negative.sum() + EPSILON)
 
     source, destination = pair_destinations(displacement, radius)  # (N, 2, 1, r, c), (N, 2, D, r, c)
-    pair = destination - source
+    pair = source - destination  # IRNet: |D(src) - D(dst) - delta| for a pair at offset delta = (dy, dx)
     offsets = torch.tensor(path_directions(radius), dtype=pair.dtype, device=pair.device).T[None, :, :, None, None]
     dp_fg = ((pair - offsets).abs() * fg_pos[:, None]).sum() / (2 * fg_pos.sum() + EPSILON)
     dp_bg = (pair.abs() * bg_pos[:, None]).sum() / (2 * bg_pos.sum() + EPSILON)

@@ -20,13 +20,15 @@ def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
 
 
 def encode_cam_map(values: np.ndarray, storage: str, mantissa_bits: int) -> np.ndarray:
-    """A normalised CAM map in [0, 1] as stored: uint8 levels (``storage`` "uint8") or
-    float16 with ``mantissa_bits`` mantissa bits ("float16")."""
+    """A normalised CAM map in [0, 1] as stored: uint8 levels (``storage`` "uint8"),
+    float16 with ``mantissa_bits`` mantissa bits ("float16") or float32 as computed."""
     if storage == "uint8":
         return to_unit_levels(values)
     if storage == "float16":
         return round_mantissa(values, mantissa_bits)
-    raise ValueError(f"cam.infer.storage: unknown storage {storage!r} (uint8 or float16)")
+    if storage == "float32":
+        return np.asarray(values, dtype=np.float32)
+    raise ValueError(f"cam.infer.storage: unknown storage {storage!r} (uint8, float16 or float32)")
 
 
 def read_cam(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]:

@@ -16,7 +16,9 @@ that structure and drops what a CPU cannot afford:
    to its self-loop 1) barely moves in 256 steps: it keeps ``retain = d^-(2^k)`` of
    its mass (the chance of never leaving) and leaks the rest into the cells of its
    strong neighbours, in proportion to S. Lumping it into its cell instead would
-   mix it with whatever lies across the boundary it sits on.
+   mix it with whatever lies across the boundary it sits on. One with no strong
+   neighbour at S > 0 (an "orphan", e.g. a pixel at B = 1, whose every S is exactly 0)
+   keeps all of its mass.
 3. **Symmetrisation.** A is reversible (d_j A[i, j] = d_i A[j, i]), so
    max(A, A^T)[i, j] = sym_ij * max(d_i, d_j) with sym symmetric. Nodes are sorted
    into ``degree_levels`` bands of log-degree: across bands max(d_i, d_j) is exact
@@ -139,22 +141,18 @@ def coarse_graph(
     renumber[used] = torch.arange(cells)
     cell = renumber[cell_of_grid]
 
-    # near-isolated nodes: leak into the cells of their strong neighbours, in proportion to S
-    leaks = weak[rows] & strong[columns]
-    leak_rows, leak_cells, leak_values = rows[leaks], cell[columns[leaks]], values[leaks]
-    leak_total = torch.zeros(count, dtype=torch.float64).index_add_(0, leak_rows, leak_values)
-    retain = torch.where(weak, degree.reciprocal() ** steps, torch.zeros_like(degree))
-    # no strong neighbour: leak into the own cell if it has strong nodes, else stay put
+    # near-isolated nodes: leak into the cells of their strong neighbours, in proportion to S;
+    # an orphan (no strong neighbour with S > 0, e.g. fenced in by B = 1) keeps all its mass
+    leaks = weak[rows] & strong[columns] & (values > 0)
+    leak_total = torch.zeros(count, dtype=torch.float64).index_add_(0, rows[leaks], values[leaks])
     orphan = weak & (leak_total == 0)
-    own_cell = orphan & (cell >= 0)
-    retain = torch.where(orphan & (cell < 0), torch.ones_like(degree), retain)
-    strong_nodes, own_nodes = strong.nonzero()[:, 0], own_cell.nonzero()[:, 0]
-    member_rows = torch.cat([strong_nodes, leak_rows, own_nodes])
-    member_cells = torch.cat([cell[strong_nodes], leak_cells, cell[own_nodes]])
-    member_values = torch.cat(
-        [torch.ones(len(strong_nodes), dtype=torch.float64), leak_values / leak_total[leak_rows],
-         torch.ones(len(own_nodes), dtype=torch.float64)]
-    )
+    retain = torch.where(weak, degree.reciprocal() ** steps, torch.zeros_like(degree))
+    retain = torch.where(orphan, torch.ones_like(degree), retain)
+    leak_rows, leak_cells, leak_values = rows[leaks], cell[columns[leaks]], values[leaks]
+    strong_nodes = strong.nonzero()[:, 0]
+    member_rows = torch.cat([strong_nodes, leak_rows])
+    member_cells = torch.cat([cell[strong_nodes], leak_cells])
+    member_values = torch.cat([torch.ones(len(strong_nodes), dtype=torch.float64), leak_values / leak_total[leak_rows]])
     keep = 1.0 - retain
 
     # lumped chain: strong-strong affinities, the leaking volume of near-isolated nodes on the diagonal

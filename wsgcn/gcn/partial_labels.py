@@ -11,6 +11,9 @@ PSA-style construction on the stride-4 CAMs and the LANCZOS-downsampled image:
 4. score = [ha background, la classes]: 255 where max(score) < 0.8 or outside the
    confident region; keep a label only where argmax(score) agrees with it.
 
+pydensecrf's bilateral lattice is not invariant to the order of the colour channels;
+the published code reads the image with OpenCV, so its dCRFs see BGR (``bgr_quirk``).
+
 Defined where the published code fails: a class with no CAM value above 0.1 (IndexError
 there) has no confident pixels; an image without keys is all confident background.
 """
@@ -40,6 +43,7 @@ class PartialLabelParams(ConfigParams):
     confident_ratio: float = 0.3
     background_confidence: float = 0.8
     min_score: float = 0.8
+    bgr_quirk: bool = True
 
 
 def grid_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -62,15 +66,17 @@ def partial_labels(
     """Partial label map (h, w) uint8: 0 background, key + 1 class, 255 unlabelled.
 
     ``small_rgb`` (h, w, 3) is the image resized to the CAM grid, ``cam`` (K, h, w) the
-    stride-4 CAMs of the classes ``keys`` (K,).
+    stride-4 CAMs of the classes ``keys`` (K,). With ``params.bgr_quirk`` the dCRFs see
+    the image in BGR order, as the published code (OpenCV) gives it to them.
     """
+    crf_image = small_rgb[..., ::-1] if params.bgr_quirk else small_rgb
     keys = np.asarray(keys, dtype=np.int64)
     lookup = plane_labels(keys)
     peak = cam.max(axis=0) if len(keys) else np.zeros(small_rgb.shape[:2], np.float32)
     raw = np.concatenate([(1 - peak)[None] ** params.high_alpha, cam]).astype(np.float64)
     raw_argmax = raw.argmax(axis=0)
-    low = crf_from_scores(small_rgb, np.concatenate([(1 - peak)[None] ** params.low_alpha, cam]), crf, normalise=False)
-    high = crf_from_scores(small_rgb, raw, crf, normalise=False)
+    low = crf_from_scores(crf_image, np.concatenate([(1 - peak)[None] ** params.low_alpha, cam]), crf, normalise=False)
+    high = crf_from_scores(crf_image, raw, crf, normalise=False)
 
     label = low.argmax(axis=0)
     label = np.where(label == 0, IGNORE_LABEL, label)

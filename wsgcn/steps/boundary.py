@@ -35,10 +35,12 @@ def load_irnet(spec: Spec, model_path: str | Path, device: torch.device) -> IRNe
 
 
 def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device_name: str = "auto") -> None:
-    """Boundary map B (h, w) and node features V (160, h, w), float16, per image."""
+    """Boundary map B (h, w) and node features V (160, h, w) per image, stored in the
+    dtype ``infer.storage`` (float16 or float32)."""
     dataset = dataset_from_config(spec["dataset"])
     device = select_device(device_name)
     stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest(__name__))
+    storage = np.dtype(spec["infer"]["storage"])
     model: IRNet | None = None
 
     def key_of(image_id: str) -> str:
@@ -54,7 +56,7 @@ def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str
             raise NumericalError(f"{image_id}: boundary map contains NaN or Inf; the model in {model_path} is broken")
         write_arrays(
             path,
-            {"boundary": boundary.astype(np.float16), "features": features.astype(np.float16)},
+            {"boundary": boundary.astype(storage), "features": features.astype(storage)},
             {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]},
         )
 
