@@ -79,6 +79,7 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     arrays, attrs = read_arrays(boundary)
     grid = (-(-int(attrs["height"]) // 4), -(-int(attrs["width"]) // 4))
     assert arrays["boundary"].shape == grid and arrays["features"].shape == (160, *grid)
+    assert arrays["boundary"].dtype == arrays["features"].dtype == np.float16  # irn.infer.storage
     table1 = pd.read_csv(tmp_path / "results/demo/tables/table1.csv")
     assert table1["method"].tolist() == ["CAM", "RW (IRNet)", "RW + CRF", "GCN (WSGCN-I)", "GCN + CRF (WSGCN-I)"]
     assert table1["mIoU"].iloc[0] == pytest.approx(table["iou"].iloc[-1], abs=1e-3)
