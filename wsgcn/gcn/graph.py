@@ -20,7 +20,7 @@ from wsgcn.params import ConfigParams
 
 
 def dense_normalised_graph(
-    boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, exp_times: int = 8, method: str = "auto"
+    boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, exp_times: int = 8, method: str = "squarings"
 ) -> torch.Tensor:
     """A_hat (N, N) of a stride-4 boundary map (h, w), N = h * w, row-major nodes.
 
@@ -28,16 +28,17 @@ def dense_normalised_graph(
     k = ``exp_times``, then max(A, A^T) + I normalised to unit row sums. Computed in the
     dtype of ``boundary`` (float64 recommended). ``method`` forms A:
 
-    * ``squarings``: T squared k times, as IRNet does (fast on a GPU's tensor cores);
+    * ``squarings``: T squared k times, as IRNet does;
     * ``eigh``: T = D^1/2 M D^-1/2 with the symmetric M = D^-1/2 S D^-1/2, so
       A = D^1/2 U diag(lambda^(2^k)) U^T D^-1/2 from one symmetric eigendecomposition
-      (the same matrix up to rounding, several times fewer flops on a CPU);
-    * ``auto``: squarings on CUDA, eigh elsewhere.
+      (the same matrix up to rounding).
+
+    Squarings is the default on every device: on a 2-core CPU with MKL eigh is 10-48 %
+    faster up to N = 7,050 but 16 % slower at a 500x375 image's N = 11,750
+    (``benchmarks/exact_graph.py``, docs/benchmarks.md).
     """
-    if method not in ("auto", "squarings", "eigh"):
-        raise ValueError(f"unknown method {method!r} (known: auto, squarings, eigh)")
-    if method == "auto":
-        method = "squarings" if boundary.is_cuda else "eigh"
+    if method not in ("squarings", "eigh"):
+        raise ValueError(f"unknown method {method!r} (known: squarings, eigh)")
     matrix, degrees = transition_operator(boundary, radius, beta)
     if method == "squarings":
         transition = matrix.to_dense() / degrees[None, :]
