@@ -1,8 +1,8 @@
 """How much a change (a storage format, a published quirk) moves every label stage of a run.
 
 Each ``--stage NAME BASE VARIANT`` names a stage and its two results folders (a run's
-``<stage>/<hash>``). A CAM folder's labels are the CAMs thresholded at ``--cam-threshold``
-(as the CAM evaluation makes them); any other folder's are its ``images/<id>.png``. The
+``<stage>/<hash>``). A folder's labels are its ``images/<id>.png``; a CAM folder's (no
+PNGs) are its CAMs thresholded at ``--cam-threshold``, as the CAM evaluation makes them. The
 table gives, per stage, the percentage of pixels whose label differs between the two
 runs (over the images both hold) and each run's mIoU from its ``eval/`` table (``cam_miou``
 for CAM folders, ``miou`` otherwise).

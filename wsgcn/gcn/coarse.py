@@ -144,11 +144,11 @@ def coarse_graph(
     # near-isolated nodes: leak into the cells of their strong neighbours, in proportion to S;
     # an orphan (no strong neighbour with S > 0, e.g. fenced in by B = 1) keeps all its mass
     leaks = weak[rows] & strong[columns] & (values > 0)
-    leak_total = torch.zeros(count, dtype=torch.float64).index_add_(0, rows[leaks], values[leaks])
+    leak_rows, leak_cells, leak_values = rows[leaks], cell[columns[leaks]], values[leaks]
+    leak_total = torch.zeros(count, dtype=torch.float64).index_add_(0, leak_rows, leak_values)
     orphan = weak & (leak_total == 0)
     retain = torch.where(weak, degree.reciprocal() ** steps, torch.zeros_like(degree))
     retain = torch.where(orphan, torch.ones_like(degree), retain)
-    leak_rows, leak_cells, leak_values = rows[leaks], cell[columns[leaks]], values[leaks]
     strong_nodes = strong.nonzero()[:, 0]
     member_rows = torch.cat([strong_nodes, leak_rows])
     member_cells = torch.cat([cell[strong_nodes], leak_cells])

@@ -33,9 +33,8 @@ def dense_normalised_graph(
       A = D^1/2 U diag(lambda^(2^k)) U^T D^-1/2 from one symmetric eigendecomposition
       (the same matrix up to rounding).
 
-    Squarings is the default on every device: on a 2-core CPU with MKL eigh is 10-48 %
-    faster up to N = 7,050 but 16 % slower at a 500x375 image's N = 11,750
-    (``benchmarks/exact_graph.py``, docs/benchmarks.md).
+    Squarings is the default on every device: on a CPU, eigh is not faster at a VOC
+    image's size (``benchmarks/exact_graph.py``; the table is in docs/benchmarks.md).
     """
     if method not in ("squarings", "eigh"):
         raise ValueError(f"unknown method {method!r} (known: squarings, eigh)")
