@@ -34,7 +34,7 @@ from wsgcn.io.layout import boundary_path, label_path, log_probs_path, upstream_
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import derived_seed, select_device
-from wsgcn.shard_runner import run_shard
+from wsgcn.shard_runner import ShardOutput, run_shard_outputs
 
 log = logging.getLogger(__name__)
 
@@ -128,5 +128,10 @@ def gcn_shard(
         log_probs = torch.from_numpy(arrays["log_probs"])
         write_label_png(path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key)
 
-    run_shard(ids, gcn_of, lambda i: label_path(gcn_dir, i), compute_gcn, gcn_manifest, stored_png_key)
-    run_shard(ids, crf_of, lambda i: label_path(gcn_crf_dir, i), compute_crf, gcn_crf_manifest, stored_png_key)
+    run_shard_outputs(
+        ids,
+        [
+            ShardOutput(gcn_of, lambda i: label_path(gcn_dir, i), compute_gcn, gcn_manifest, stored_png_key),
+            ShardOutput(crf_of, lambda i: label_path(gcn_crf_dir, i), compute_crf, gcn_crf_manifest, stored_png_key),
+        ],
+    )

@@ -25,7 +25,7 @@ from wsgcn.io.layout import boundary_path, label_path, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
-from wsgcn.shard_runner import run_shard
+from wsgcn.shard_runner import ShardOutput, run_shard_outputs
 
 Walk = tuple[np.ndarray, np.ndarray, np.ndarray]
 """An image's class keys (K,), RW label map (H, W) and walk scores (K, H, W)."""
@@ -90,12 +90,22 @@ def random_walk_shard(
         )
         write_label_png(path, labels, key)
 
-    run_shard(ids, lambda i: text_digest(walk_key, upstream(i)), lambda i: label_path(rw_dir, i), compute_rw, rw_manifest, stored_png_key)
-    run_shard(
+    run_shard_outputs(
         ids,
-        lambda i: text_digest(crf_key, upstream(i), dataset.image_digest(i)),
-        lambda i: label_path(rw_crf_dir, i),
-        compute_crf,
-        rw_crf_manifest,
-        stored_png_key,
+        [
+            ShardOutput(
+                lambda i: text_digest(walk_key, upstream(i)),
+                lambda i: label_path(rw_dir, i),
+                compute_rw,
+                rw_manifest,
+                stored_png_key,
+            ),
+            ShardOutput(
+                lambda i: text_digest(crf_key, upstream(i), dataset.image_digest(i)),
+                lambda i: label_path(rw_crf_dir, i),
+                compute_crf,
+                rw_crf_manifest,
+                stored_png_key,
+            ),
+        ],
     )

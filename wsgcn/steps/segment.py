@@ -24,7 +24,7 @@ from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
 from wsgcn.segmentation.deeplab import DeepLabV2, upsampled_probabilities
 from wsgcn.segmentation.train import DeepLabParams
-from wsgcn.shard_runner import run_shard
+from wsgcn.shard_runner import ShardOutput, run_shard_outputs
 
 
 def load_segmenter(spec: Spec, num_classes: int, model_path: str | Path, device: torch.device) -> DeepLabV2:
@@ -78,5 +78,22 @@ def infer_shard(
 
     image_keys = {image_id: dataset.image_digest(image_id) for image_id in ids}
 
-    run_shard(ids, lambda i: text_digest(stage_key, image_keys[i]), lambda i: label_path(seg_dir, i), compute_plain, seg_manifest, stored_png_key)
-    run_shard(ids, lambda i: text_digest(crf_key, image_keys[i]), lambda i: label_path(seg_crf_dir, i), compute_crf, seg_crf_manifest, stored_png_key)
+    run_shard_outputs(
+        ids,
+        [
+            ShardOutput(
+                lambda i: text_digest(stage_key, image_keys[i]),
+                lambda i: label_path(seg_dir, i),
+                compute_plain,
+                seg_manifest,
+                stored_png_key,
+            ),
+            ShardOutput(
+                lambda i: text_digest(crf_key, image_keys[i]),
+                lambda i: label_path(seg_crf_dir, i),
+                compute_crf,
+                seg_crf_manifest,
+                stored_png_key,
+            ),
+        ],
+    )
