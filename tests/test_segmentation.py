@@ -203,7 +203,7 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
                     "bilateral_compat": 4, "iterations": 2},
         },
     }
-    training_set_stage(spec, ids[:4], "ground_truth", None, str(tmp_path / "set.json"), str(tmp_path / "s.csv"),
+    training_set_stage(spec, ids[:4], "ground_truth", str(tmp_path / "set.json"), str(tmp_path / "s.csv"),
                        str(tmp_path / "s.md"))
     manifest = json.loads((tmp_path / "set.json").read_text())
     assert manifest["source"] == "ground_truth" and sorted(manifest["images"]) == sorted(ids[:4])

@@ -37,3 +37,6 @@ class ConfigParams:
 Spec = Mapping[str, Any]
 """A step's *spec*: the JSON-ready dict the workflow passes (``--spec``), with the
 ``dataset`` config section and the sections the step reads."""
+
+JsonList = list[Any]
+"""A JSON list passed to a step (table rows, for instance)."""

@@ -13,8 +13,6 @@ rule ir_label:
     params:
         spec=IR_LABEL_SPEC,
         ids=shard_ids_json,
-        cam_dir=CAM_DIR,
-        out_dir=IR_LABEL_DIR,
     threads: 1
     resources:
         mem_mb=2000,
@@ -24,8 +22,10 @@ rule ir_label:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/ir_label/{IR_LABEL_HASH}/{{shard}}.tsv"
     shell:
-        "{PYTHON} -m wsgcn ir-label --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
-        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} > {log:q} 2>&1"
+        step_command(
+            "ir-label", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, out_dir=IR_LABEL_DIR,
+            manifest_path="{output.manifest:q}",
+        )
 
 
 # The IR-label manifests are ancient(): a shard rerun for an inference-only image must not
@@ -43,8 +43,6 @@ rule train_irn:
         history=f"{TRAIN_IRN_DIR}/history.csv",
     params:
         spec=TRAIN_IRN_SPEC,
-        ir_dir=IR_LABEL_DIR,
-        checkpoint=f"{TRAIN_IRN_DIR}/checkpoint.pt",
     threads: 8
     resources:
         mem_mb=8000,
@@ -54,9 +52,11 @@ rule train_irn:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/train_irn/{TRAIN_IRN_HASH}.tsv"
     shell:
-        "{PYTHON} -m wsgcn train-irn --spec {params.spec:q} --ids-file {input.image_list:q} --ir-dir {params.ir_dir:q}"
-        " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
-        " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
+        step_command(
+            "train-irn", spec="{params.spec:q}", ids="{input.image_list:q}", ir_dir=IR_LABEL_DIR,
+            model_path="{output.model:q}", checkpoint_path=f"{TRAIN_IRN_DIR}/checkpoint.pt",
+            history_path="{output.history:q}", device=DEVICE, threads="{threads}",
+        )
 
 
 # shard_list: the shard's CAM manifest (see ir_label). Snakemake's params trigger did not
@@ -71,7 +71,6 @@ rule boundary:
     params:
         spec=BOUNDARY_SPEC,
         ids=shard_ids_json,
-        out_dir=BOUNDARY_DIR,
     threads: 2
     resources:
         mem_mb=4000,
@@ -81,9 +80,10 @@ rule boundary:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/boundary/{BOUNDARY_HASH}/{{shard}}.tsv"
     shell:
-        "{PYTHON} -m wsgcn boundary --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
-        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads}"
-        " --device {DEVICE} > {log:q} 2>&1"
+        step_command(
+            "boundary", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}",
+            out_dir=BOUNDARY_DIR, manifest_path="{output.manifest:q}", device=DEVICE, threads="{threads}",
+        )
 
 
 rule random_walk:
@@ -97,10 +97,6 @@ rule random_walk:
     params:
         spec=RW_SPEC,
         ids=shard_ids_json,
-        cam_dir=CAM_DIR,
-        boundary_dir=BOUNDARY_DIR,
-        rw_dir=RW_DIR,
-        rw_crf_dir=RW_CRF_DIR,
     threads: 1
     resources:
         mem_mb=2000,
@@ -110,10 +106,11 @@ rule random_walk:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/random_walk/{RW_CRF_HASH}/{{shard}}.tsv"
     shell:
-        "{PYTHON} -m wsgcn random-walk --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
-        " --boundary-dir {params.boundary_dir:q} --rw-dir {params.rw_dir:q} --rw-crf-dir {params.rw_crf_dir:q}"
-        " --rw-manifest {output.rw:q} --rw-crf-manifest {output.rw_crf:q} --threads {threads}"
-        " --device {DEVICE} > {log:q} 2>&1"
+        step_command(
+            "random-walk", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, boundary_dir=BOUNDARY_DIR,
+            rw_dir=RW_DIR, rw_crf_dir=RW_CRF_DIR, rw_manifest="{output.rw:q}", rw_crf_manifest="{output.rw_crf:q}",
+            device=DEVICE, threads="{threads}",
+        )
 
 
 def _label_folder(wildcards):
@@ -141,10 +138,12 @@ rule eval_labels:
         spec=EVAL_SPEC,
         folder=_label_folder,
         name=lambda wc: _label_title(wc)[0],
-        partial=lambda wc: "--partial" if _label_title(wc)[1] else "",
+        partial=lambda wc: str(_label_title(wc)[1]).lower(),
     log:
         f"logs/{DATASET_NAME}/eval_labels/{{stage}}-{{digest}}.log",
     shell:
-        "{PYTHON} -m wsgcn eval-labels --spec {params.spec:q} --ids-file {input.eval_list:q}"
-        " --label-dir {params.folder:q} --name {params.name:q} {params.partial} --csv {output.csv:q}"
-        " --markdown {output.markdown:q} > {log:q} 2>&1"
+        step_command(
+            "eval-labels", spec="{params.spec:q}", ids="{input.eval_list:q}", folder="{params.folder:q}",
+            what="{params.name:q}", partial="{params.partial}", csv_path="{output.csv:q}",
+            markdown_path="{output.markdown:q}",
+        )

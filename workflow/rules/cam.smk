@@ -14,7 +14,6 @@ rule train_cam:
         history=f"{TRAIN_CAM_DIR}/history.csv",
     params:
         spec=TRAIN_CAM_SPEC,
-        checkpoint=f"{TRAIN_CAM_DIR}/checkpoint.pt",
     threads: 8
     resources:
         mem_mb=8000,
@@ -24,9 +23,11 @@ rule train_cam:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/train_cam/{TRAIN_CAM_HASH}.tsv"
     shell:
-        "{PYTHON} -m wsgcn train-cam --spec {params.spec:q} --ids-file {input.image_list:q}"
-        " --model {output.model:q} --checkpoint {params.checkpoint:q} --history {output.history:q}"
-        " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
+        step_command(
+            "train-cam", spec="{params.spec:q}", ids="{input.image_list:q}", model_path="{output.model:q}",
+            checkpoint_path=f"{TRAIN_CAM_DIR}/checkpoint.pt", history_path="{output.history:q}", device=DEVICE,
+            threads="{threads}",
+        )
 
 
 rule cam:
@@ -41,7 +42,6 @@ rule cam:
     params:
         spec=CAM_SPEC,
         ids=shard_ids_json,
-        out_dir=CAM_DIR,
     threads: 2
     resources:
         mem_mb=4000,
@@ -51,9 +51,10 @@ rule cam:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/cam/{CAM_HASH}/{{shard}}.tsv"
     shell:
-        "{PYTHON} -m wsgcn cam --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
-        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} --threads {threads}"
-        " --device {DEVICE} > {log:q} 2>&1"
+        step_command(
+            "cam", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}", cam_dir=CAM_DIR,
+            manifest_path="{output.manifest:q}", device=DEVICE, threads="{threads}",
+        )
 
 
 rule eval_cam:
@@ -70,12 +71,12 @@ rule eval_cam:
         sweep_markdown=f"{CAM_DIR}/eval/threshold_sweep.md",
     params:
         spec=EVAL_SPEC,
-        threshold=config["cam"]["eval"]["threshold"],
-        sweep=" ".join(map(str, config["cam"]["eval"]["sweep_thresholds"])),
-        cam_dir=CAM_DIR,
     log:
         f"logs/{DATASET_NAME}/eval_cam/{CAM_HASH}.log",
     shell:
-        "{PYTHON} -m wsgcn eval-cam --spec {params.spec:q} --ids-file {input.eval_list:q} --cam-dir {params.cam_dir:q}"
-        " --threshold {params.threshold} --sweep {params.sweep} --csv {output.csv:q} --markdown {output.markdown:q}"
-        " --sweep-csv {output.sweep_csv:q} --sweep-markdown {output.sweep_markdown:q} > {log:q} 2>&1"
+        step_command(
+            "eval-cam", spec="{params.spec:q}", ids="{input.eval_list:q}", cam_dir=CAM_DIR,
+            threshold=config["cam"]["eval"]["threshold"], sweep=config["cam"]["eval"]["sweep_thresholds"],
+            csv_path="{output.csv:q}", markdown_path="{output.markdown:q}", sweep_csv_path="{output.sweep_csv:q}",
+            sweep_markdown_path="{output.sweep_markdown:q}",
+        )

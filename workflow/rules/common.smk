@@ -14,6 +14,7 @@ from wsgcn.errors import WsgcnError
 from wsgcn.hashing import canonical_json, stage_hash, text_digest
 from wsgcn.provenance import module_sources
 from wsgcn.sharding import make_shards
+from wsgcn.step_registry import step_command
 
 validate(config, "../../config/schema.yaml")
 
@@ -83,7 +84,6 @@ def step_spec(**sections):
 
 CHECK_DIR = f"{RESULTS}/{DATASET_NAME}/input_check"
 CHECK_SPEC = step_spec()
-CHECK_CODE = [str(p) for p in module_sources("wsgcn.data.check")]
 
 
 def step_code(*steps):
@@ -91,6 +91,9 @@ def step_code(*steps):
     module they import: a rule's ``code`` input, so that editing a file reruns the steps
     that run it and no others."""
     return sorted({str(path) for step in steps for path in module_sources(f"wsgcn.steps.{step}")})
+
+
+CHECK_CODE = step_code("check_inputs")
 
 MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 

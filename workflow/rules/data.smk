@@ -8,18 +8,11 @@ if DATASET_CONFIG["kind"] == "demo":
             masks=mask_files(INFER_IDS),
             labels=label_files(INFER_IDS),
             image_list=TRAIN_LIST,
-        params:
-            root=str(DATASET.root),
-            num_images=config["demo"]["num_images"],
-            seed=config["demo"]["seed"],
-            height=config["demo"]["height"],
-            width=config["demo"]["width"],
         localrule: True
         log:
             f"logs/{DATASET_NAME}/demo_data.log",
         shell:
-            "{PYTHON} -m wsgcn make-demo --root {params.root:q} --num-images {params.num_images}"
-            " --seed {params.seed} --height {params.height} --width {params.width} > {log:q} 2>&1"
+            step_command("make-demo", root=DATASET.root, **config["demo"])
 
 
 rule stage_params:
@@ -31,7 +24,7 @@ rule stage_params:
     log:
         "logs/stage_params/{folder}.log",
     shell:
-        "{PYTHON} -m wsgcn write-params --json {params.text:q} --out {output:q} > {log:q} 2>&1"
+        step_command("write-params", record="{params.text:q}", out="{output:q}")
 
 
 rule check_inputs:
@@ -51,5 +44,7 @@ rule check_inputs:
     log:
         f"logs/{DATASET_NAME}/input_check/{{shard}}.log",
     shell:
-        "{PYTHON} -m wsgcn check-inputs --spec {params.spec:q} --ids {params.ids:q} --mask-ids {params.mask_ids:q}"
-        " --record {output.record:q} > {log:q} 2>&1"
+        step_command(
+            "check-inputs", spec="{params.spec:q}", ids="{params.ids:q}", mask_ids="{params.mask_ids:q}",
+            record="{output.record:q}",
+        )

@@ -12,8 +12,6 @@ rule partial_labels:
     params:
         spec=PARTIAL_SPEC,
         ids=shard_ids_json,
-        cam_dir=CAM_DIR,
-        out_dir=PARTIAL_DIR,
     threads: 1
     resources:
         mem_mb=2000,
@@ -23,8 +21,10 @@ rule partial_labels:
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/partial_labels/{PARTIAL_HASH}/{{shard}}.tsv"
     shell:
-        "{PYTHON} -m wsgcn partial-labels --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
-        " --out-dir {params.out_dir:q} --manifest {output.manifest:q} > {log:q} 2>&1"
+        step_command(
+            "partial-labels", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, out_dir=PARTIAL_DIR,
+            manifest_path="{output.manifest:q}",
+        )
 
 
 # One rule per GCN setting: the configured one ("gcn") and the loss-ablation settings of
@@ -45,11 +45,6 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
         params:
             spec=_spec,
             ids=shard_ids_json,
-            cam_dir=CAM_DIR,
-            boundary_dir=BOUNDARY_DIR,
-            partial_dir=PARTIAL_DIR,
-            gcn_dir=_gcn_dir,
-            gcn_crf_dir=_crf_dir,
         threads: 2
         resources:
             mem_mb=4000,
@@ -59,7 +54,8 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/gcn/{_crf_dir.split('/')[-1]}/{{shard}}.tsv"
         shell:
-            "{PYTHON} -m wsgcn gcn --spec {params.spec:q} --ids {params.ids:q} --cam-dir {params.cam_dir:q}"
-            " --boundary-dir {params.boundary_dir:q} --partial-dir {params.partial_dir:q} --gcn-dir {params.gcn_dir:q}"
-            " --gcn-crf-dir {params.gcn_crf_dir:q} --gcn-manifest {output.gcn:q} --gcn-crf-manifest {output.gcn_crf:q}"
-            " --threads {threads} --device {DEVICE} > {log:q} 2>&1"
+            step_command(
+                "gcn", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, boundary_dir=BOUNDARY_DIR,
+                partial_dir=PARTIAL_DIR, gcn_dir=_gcn_dir, gcn_crf_dir=_crf_dir, gcn_manifest="{output.gcn:q}",
+                gcn_crf_manifest="{output.gcn_crf:q}", device=DEVICE, threads="{threads}",
+            )

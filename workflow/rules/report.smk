@@ -110,4 +110,4 @@ rule report:
     log:
         f"logs/{DATASET_NAME}/report.log",
     shell:
-        "{PYTHON} -m wsgcn report --spec {params.spec:q} --out {output:q} > {log:q} 2>&1"
+        step_command("report", spec="{params.spec:q}", out="{output:q}")

@@ -73,16 +73,14 @@ rule seg_split:
     output:
         train=SEG_TRAIN_LIST,
         eval=SEG_EVAL_LIST,
-    params:
-        eval_list=f"--eval-list {SEG_EVAL_SOURCE}" if SEG_EVAL_SOURCE else "",
-        holdout=SEG["holdout"],
-        seed=SEG["holdout_seed"],
     localrule: True
     log:
         f"logs/{DATASET_NAME}/seg_split.log",
     shell:
-        "{PYTHON} -m wsgcn seg-split --train-list {input.train_list:q} {params.eval_list} --holdout {params.holdout}"
-        " --seed {params.seed} --train-out {output.train:q} --eval-out {output.eval:q} > {log:q} 2>&1"
+        step_command(
+            "seg-split", train_list="{input.train_list:q}", holdout=SEG["holdout"], seed=SEG["holdout_seed"],
+            train_out="{output.train:q}", eval_out="{output.eval:q}", eval_list=SEG_EVAL_SOURCE,
+        )
 
 
 for _source, _chain in SEG_CHAINS.items():
@@ -101,14 +99,14 @@ for _source, _chain in SEG_CHAINS.items():
             stats_markdown=f"{_chain['data']}/label_statistics.md",
         params:
             spec=EVAL_SPEC,
-            source=_source,
-            label_dir=f"--label-dir {_chain['labels']}" if _chain["labels"] else "",
         log:
             f"logs/{DATASET_NAME}/seg_data/{_chain['data'].split('/')[-1]}.log",
         shell:
-            "{PYTHON} -m wsgcn seg-data --spec {params.spec:q} --ids-file {input.train_list:q} --source {params.source}"
-            " {params.label_dir} --manifest {output.manifest:q} --stats-csv {output.stats_csv:q}"
-            " --stats-markdown {output.stats_markdown:q} > {log:q} 2>&1"
+            step_command(
+                "seg-data", spec="{params.spec:q}", ids="{input.train_list:q}", source=_source,
+                manifest_path="{output.manifest:q}", stats_csv="{output.stats_csv:q}",
+                stats_md="{output.stats_markdown:q}", label_dir=_chain["labels"],
+            )
 
     rule:
         name:
@@ -121,7 +119,6 @@ for _source, _chain in SEG_CHAINS.items():
             history=f"{_chain['train']}/history.csv",
         params:
             spec=SEG_TRAIN_SPEC,
-            checkpoint=f"{_chain['train']}/checkpoint.pt",
         threads: 8
         resources:
             mem_mb=8000,
@@ -131,9 +128,11 @@ for _source, _chain in SEG_CHAINS.items():
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/train_seg/{_chain['train'].split('/')[-1]}.tsv"
         shell:
-            "{PYTHON} -m wsgcn train-seg --spec {params.spec:q} --manifest {input.manifest:q} --model {output.model:q}"
-            " --checkpoint {params.checkpoint:q} --history {output.history:q} --threads {threads} --device {DEVICE}"
-            " > {log:q} 2>&1"
+            step_command(
+                "train-seg", spec="{params.spec:q}", manifest_path="{input.manifest:q}", model_path="{output.model:q}",
+                checkpoint_path=f"{_chain['train']}/checkpoint.pt", history_path="{output.history:q}", device=DEVICE,
+                threads="{threads}",
+            )
 
     rule:
         name:
@@ -148,8 +147,6 @@ for _source, _chain in SEG_CHAINS.items():
         params:
             spec=SEG_INFER_SPEC,
             ids=lambda wc: canonical_json(SEG_SHARDS[wc.shard]),
-            seg_dir=_chain["seg"],
-            seg_crf_dir=_chain["seg_crf"],
         threads: 2
         resources:
             mem_mb=4000,
@@ -159,9 +156,11 @@ for _source, _chain in SEG_CHAINS.items():
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/segment/{_chain['seg_crf'].split('/')[-1]}/{{shard}}.tsv"
         shell:
-            "{PYTHON} -m wsgcn segment --spec {params.spec:q} --ids {params.ids:q} --model {input.model:q}"
-            " --seg-dir {params.seg_dir:q} --seg-crf-dir {params.seg_crf_dir:q} --seg-manifest {output.seg:q}"
-            " --seg-crf-manifest {output.seg_crf:q} --threads {threads} --device {DEVICE} > {log:q} 2>&1"
+            step_command(
+                "segment", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}",
+                seg_dir=_chain["seg"], seg_crf_dir=_chain["seg_crf"], seg_manifest="{output.seg:q}",
+                seg_crf_manifest="{output.seg_crf:q}", device=DEVICE, threads="{threads}",
+            )
 
 
 rule eval_seg:
@@ -185,6 +184,7 @@ rule eval_seg:
     log:
         f"logs/{DATASET_NAME}/eval_seg/{{stage}}-{{digest}}.log",
     shell:
-        "{PYTHON} -m wsgcn eval-labels --spec {params.spec:q} --ids-file {input.eval_list:q}"
-        " --label-dir {params.folder:q} --name {params.name:q} --csv {output.csv:q}"
-        " --markdown {output.markdown:q} > {log:q} 2>&1"
+        step_command(
+            "eval-labels", spec="{params.spec:q}", ids="{input.eval_list:q}", folder="{params.folder:q}",
+            what="{params.name:q}", partial=False, csv_path="{output.csv:q}", markdown_path="{output.markdown:q}",
+        )

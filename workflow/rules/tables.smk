@@ -38,8 +38,10 @@ rule table1:
     log:
         f"logs/{DATASET_NAME}/tables/table1.log",
     shell:
-        "{PYTHON} -m wsgcn summary-table --rows {params.rows:q} --title {params.title:q} --csv {output.csv:q}"
-        " --markdown {output.markdown:q} > {log:q} 2>&1"
+        step_command(
+            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
+            markdown="{output.markdown:q}",
+        )
 
 
 rule table2:
@@ -55,8 +57,10 @@ rule table2:
     log:
         f"logs/{DATASET_NAME}/tables/table2.log",
     shell:
-        "{PYTHON} -m wsgcn summary-table --rows {params.rows:q} --title {params.title:q} --csv {output.csv:q}"
-        " --markdown {output.markdown:q} > {log:q} 2>&1"
+        step_command(
+            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
+            markdown="{output.markdown:q}",
+        )
 
 
 # The segmentation table in the layout of the paper's Table 5 (per-class IoU on the
@@ -81,5 +85,7 @@ rule segmentation_table:
     log:
         f"logs/{DATASET_NAME}/tables/segmentation.log",
     shell:
-        "{PYTHON} -m wsgcn summary-table --per-class --rows {params.rows:q} --title {params.title:q}"
-        " --csv {output.csv:q} --markdown {output.markdown:q} > {log:q} 2>&1"
+        step_command(
+            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
+            markdown="{output.markdown:q}", per_class=True,
+        )

@@ -34,11 +34,11 @@ def load_irnet(spec: Spec, model_path: str | Path, device: torch.device) -> IRNe
     return model.to(device).eval()
 
 
-def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device_name: str = "auto") -> None:
+def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device: str) -> None:
     """Boundary map B (h, w) and node features V (160, h, w) per image, stored in the
     dtype ``infer.storage`` (float16 or float32)."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(device_name)
+    torch_device = select_device(device)
     stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest(__name__))
     storage = np.dtype(spec["infer"]["storage"])
     model: IRNet | None = None
@@ -49,7 +49,7 @@ def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str
     def compute(image_id: str, path: Path, key: str) -> None:
         nonlocal model
         if model is None:
-            model = load_irnet(spec, model_path, device)
+            model = load_irnet(spec, model_path, torch_device)
         rgb = dataset.load_image(image_id)
         boundary, features = boundary_and_features(model, rgb, spec["infer"]["pad_size"])
         if not (np.isfinite(boundary).all() and np.isfinite(features).all()):

@@ -37,11 +37,11 @@ def load_cam_model(spec: Spec, dataset: Dataset, model_path: str | Path, device:
 
 
 def infer_shard(
-    spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str, device_name: str = "auto"
+    spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str, device: str
 ) -> None:
     """Compute (or reuse) the CAM file of every image in ``ids``; write the manifest."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(device_name)
+    torch_device = select_device(device)
     stage_key = text_digest(canonical_json(spec["infer"]), file_digest(model_path), code_digest(__name__))
     infer = spec["infer"]
     model: CamNet | None = None
@@ -53,7 +53,7 @@ def infer_shard(
     def compute(image_id: str, path: Path, key: str) -> None:
         nonlocal model
         if model is None:
-            model = load_cam_model(spec, dataset, model_path, device)
+            model = load_cam_model(spec, dataset, model_path, torch_device)
         rgb = dataset.load_image(image_id)
         keys = dataset.image_labels(image_id)
         if not keys:

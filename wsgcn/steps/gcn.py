@@ -70,11 +70,11 @@ def gcn_shard(
     gcn_crf_dir: str,
     gcn_manifest: str,
     gcn_crf_manifest: str,
-    device_name: str = "auto",
+    device: str,
 ) -> None:
     """GCN labels (and log-probabilities) and GCN + CRF labels of ``ids``."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(device_name)
+    torch_device = select_device(device)
     gcn = spec["gcn"]
     train_params = GcnTrainParams.from_config(gcn["train"])
     graph = GraphParams.from_config(gcn["graph"])
@@ -100,7 +100,7 @@ def gcn_shard(
         try:
             log_probs, history = image_log_probs(
                 stored["boundary"], stored["features"], labels, rgb, graph, walk, train_params, seed,
-                dataset.num_classes, device,
+                dataset.num_classes, torch_device,
             )
         except NumericalError as error:
             raise NumericalError(f"{image_id}: {error}; no labels written for it") from error

@@ -59,11 +59,11 @@ def random_walk_shard(
     rw_crf_dir: str,
     rw_manifest: str,
     rw_crf_manifest: str,
-    device_name: str = "auto",
+    device: str,
 ) -> None:
     """RW label PNGs in ``rw_dir`` and RW + CRF label PNGs in ``rw_crf_dir`` of ``ids``."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(device_name)
+    torch_device = select_device(device)
     walk_key = text_digest(canonical_json(spec["random_walk"]), code_digest(__name__))
     crf_key = text_digest(canonical_json(spec["final_crf"]), walk_key)
     crf = CrfParams.from_config(spec["final_crf"])
@@ -76,7 +76,7 @@ def random_walk_shard(
     def walk_of(image_id: str) -> Walk:
         if image_id not in walked:
             walked.clear()
-            walked[image_id] = _walk(spec, cam_dir, boundary_dir, image_id, device)
+            walked[image_id] = _walk(spec, cam_dir, boundary_dir, image_id, torch_device)
         return walked[image_id]
 
     def compute_rw(image_id: str, path: Path, key: str) -> None:

@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 
 
 def training_set_stage(
-    spec: Spec, ids: Sequence[str], source: str, label_dir: str | None, manifest_path: str, stats_csv: str, stats_md: str
+    spec: Spec,
+    ids: Sequence[str],
+    source: str,
+    manifest_path: str,
+    stats_csv: str,
+    stats_md: str,
+    label_dir: str | None = None,
 ) -> None:
     """Write the training-set manifest (JSON) and its label statistics (CSV + Markdown).
 

@@ -42,11 +42,11 @@ def infer_shard(
     seg_crf_dir: str,
     seg_manifest: str,
     seg_crf_manifest: str,
-    device_name: str = "auto",
+    device: str,
 ) -> None:
     """Segment every image of ``ids``: plain argmax labels and labels after the CRF of §8, as PNGs."""
     dataset = dataset_from_config(spec["dataset"])
-    device = select_device(device_name)
+    torch_device = select_device(device)
     crf_config = spec["segmentation"]["crf"]
     crf = CrfParams.from_config(crf_config)
     stage_key = text_digest(file_digest(model_path), canonical_json(spec["segmentation"]["model"]), code_digest(__name__))
@@ -59,10 +59,10 @@ def infer_shard(
         if image_id not in cached:
             cached.clear()
             if model is None:
-                model = load_segmenter(spec, dataset.num_classes, model_path, device)
+                model = load_segmenter(spec, dataset.num_classes, model_path, torch_device)
             rgb = dataset.load_image(image_id)
             with torch.no_grad():
-                probs = upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(device)).cpu().numpy()
+                probs = upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(torch_device)).cpu().numpy()
             if not np.isfinite(probs).all():
                 raise NumericalError(f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken")
             cached[image_id] = (rgb, probs)

@@ -18,7 +18,7 @@ from wsgcn.runtime import select_device
 
 
 def train_stage(
-    spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str, device: str = "auto"
+    spec: Spec, ids: Sequence[str], model_path: str, checkpoint_path: str, history_path: str, device: str
 ) -> None:
     """Train the CAM classifier on ``ids``; resumes from ``checkpoint_path`` when it matches.
 

@@ -20,7 +20,7 @@ from wsgcn.runtime import select_device
 
 
 def train_stage(
-    spec: Spec, ids: Sequence[str], ir_dir: str, model_path: str, checkpoint_path: str, history_path: str, device: str = "auto"
+    spec: Spec, ids: Sequence[str], ir_dir: str, model_path: str, checkpoint_path: str, history_path: str, device: str
 ) -> None:
     """Train IRNet on ``ids`` with the IR labels in ``ir_dir``; resumes from a matching checkpoint."""
     dataset = dataset_from_config(spec["dataset"])

@@ -25,7 +25,7 @@ def _read_manifest(path: str | Path) -> dict:
         raise InputError(f"{path}: cannot read the training-set manifest ({error})") from error
 
 
-def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path: str, history_path: str, device: str = "auto") -> None:
+def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path: str, history_path: str, device: str) -> None:
     """Train DeepLabv2 on the training set in ``manifest_path``; resumes from a matching checkpoint."""
     dataset = dataset_from_config(spec["dataset"])
     manifest = _read_manifest(manifest_path)
