@@ -12,7 +12,6 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-
 include: "workflow/rules/common.smk"
 
 
@@ -30,11 +29,11 @@ TABLES = {
 
 
 rule all:
+    default_target: True
     input:
         tables=list(TABLES.values()),
         params_records=[f"{folder}/params.yaml" for folder in (TRAIN_CAM_DIR, TRAIN_IRN_DIR, BOUNDARY_DIR)],
         report=lambda wildcards: REPORT_HTML,
-    default_target: True
 
 
 rule baseline:

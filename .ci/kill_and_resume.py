@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -90,10 +90,17 @@ def main() -> int:
         finished, jobs_done = attempt(args.workdir, log, total, point, rng.uniform(0, args.max_delay))
         if not finished:
             kills += 1
-            print(f"kill {kills}: SIGKILL with {jobs_done} of {total} jobs done, at {time.monotonic() - started:.0f} s",
-                  flush=True)
+            print(
+                f"kill {kills}: SIGKILL with {jobs_done} of {total} jobs done, at {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
     print(f"finished after {kills} kills, {time.monotonic() - started:.0f} s in all", flush=True)
-    compare = [sys.executable, str(REPO / ".ci" / "compare_results.py"), str(args.reference), str(args.workdir / "results")]
+    compare = [
+        sys.executable,
+        str(REPO / ".ci" / "compare_results.py"),
+        str(args.reference),
+        str(args.workdir / "results"),
+    ]
     return subprocess.run(compare).returncode
 
 

@@ -112,7 +112,9 @@ def check(workdir: Path, targets: list[Target]) -> list[str]:
         if done is None or int(done.group(2)) == 0:
             failures.append(f"the cam {shard} retry reused no stored image ({log})")
         else:
-            print(f"preemption test: cam {shard} retry computed {done.group(1)} and reused {done.group(2)} images ({log})")
+            print(
+                f"preemption test: cam {shard} retry computed {done.group(1)} and reused {done.group(2)} images ({log})"
+            )
     return failures
 
 

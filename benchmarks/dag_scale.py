@@ -18,6 +18,7 @@ Usage: python benchmarks/dag_scale.py [--images 10582] [--eval-images 1464]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import statistics
@@ -72,7 +73,9 @@ def snakemake(workdir: Path, config: Path, *args: str) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run(
         [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), *args],
-        capture_output=True, text=True, cwd=workdir,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
     )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
@@ -100,7 +103,7 @@ def local_rules() -> set[str]:
     for path in [PROJECT / "Snakefile", *sorted((PROJECT / "workflow" / "rules").glob("*.smk"))]:
         text = path.read_text()
         headers = list(RULE_HEADER.finditer(text))
-        for header, following in zip(headers, [*headers[1:], None]):
+        for header, following in zip(headers, [*headers[1:], None], strict=False):
             body = text[header.end() : following.start() if following else len(text)]
             runs = re.search(r"^\s+(shell|run|script|notebook|wrapper):", body, re.M)
             if header.group(1) and ("localrule: True" in body or not runs):
@@ -129,10 +132,8 @@ def slurm_probe_seconds() -> float | None:
     if shutil.which("scontrol") is None:
         return None
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
     return time.perf_counter() - started
 
 
@@ -167,8 +168,10 @@ def main() -> None:
         gcn_stats = job_stats(snakemake(workdir, changed, "-n")[1])
         per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 
-    print(f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, {args.val_images} segmenter"
-          f" evaluation images, images_per_shard={per_shard}")
+    print(
+        f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, {args.val_images} segmenter"
+        f" evaluation images, images_per_shard={per_shard}"
+    )
     print("| measure | value |")
     print("|---|---|")
     for rule, count in stats.items():
@@ -176,10 +179,12 @@ def main() -> None:
     print(f"| SLURM jobs (all but localrules) | {slurm_jobs} |")
     for rule, count in gcn_stats.items():
         print(f"| jobs after gcn.train.lr 0.01 -> 0.02: {rule} | {count} |")
-    print(f"| dry run, median of {args.repeats} (s) | {statistics.median(dry_times):.1f} (min {min(dry_times):.1f}, max {max(dry_times):.1f}) |")
-    print(f"| no-op rerun, median of {args.repeats} (s) | {statistics.median(noop_times):.1f} (min {min(noop_times):.1f}, max {max(noop_times):.1f}) |")
+    for what, times in (("dry run", dry_times), ("no-op rerun", noop_times)):
+        spread = f"min {min(times):.1f}, max {max(times):.1f}"
+        print(f"| {what}, median of {args.repeats} (s) | {statistics.median(times):.1f} ({spread}) |")
     probe = slurm_probe_seconds()
-    print(f"| SLURM plugin's start-up probe, scontrol show config (s) | {'no SLURM here' if probe is None else f'{probe:.1f}'} |")
+    probe_text = "no SLURM here" if probe is None else f"{probe:.1f}"
+    print(f"| SLURM plugin's start-up probe, scontrol show config (s) | {probe_text} |")
 
 
 if __name__ == "__main__":

@@ -79,8 +79,8 @@ def main() -> None:
         difference = float((by_squarings - by_eigh).abs().max())
         del by_squarings, by_eigh
         print(
-            f"| {height} x {width} | {height * width:,} | {squarings_s:.2f} | {eigh_s:.2f} | {eigh_s / squarings_s:.2f} |"
-            f" {difference:.1e} |",
+            f"| {height} x {width} | {height * width:,} | {squarings_s:.2f} | {eigh_s:.2f} |"
+            f" {eigh_s / squarings_s:.2f} | {difference:.1e} |",
             flush=True,
         )
 

@@ -29,25 +29,27 @@ from pathlib import Path
 
 import torch
 
-from wsgcn.io.layout import boundary_path, label_path
 from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels
 from wsgcn.gcn.graph import GraphParams
-from wsgcn.steps.gcn import image_log_probs
 from wsgcn.gcn.train import GcnTrainParams
 from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import read_label_png, write_label_png
+from wsgcn.io.layout import boundary_path, label_path
 from wsgcn.runtime import configure_torch, derived_seed
+from wsgcn.steps.gcn import image_log_probs
 
 WALK = {"radius": 5, "beta": 10.0, "exp_times": 8}
-FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
+FINAL_CRF = CrfParams(
+    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10
+)
 
 
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return f"median {statistics.median(ordered):.2f} s, p90 {p90:.2f} s, max {ordered[-1]:.2f} s"
 
 
@@ -96,8 +98,16 @@ def main() -> None:
         grid = stored["boundary"].shape
         start = time.perf_counter()
         log_probs, _ = image_log_probs(
-            stored["boundary"], stored["features"], labels, rgb, graph, WALK, params,
-            derived_seed(params.seed, "gcn", image_id), 21, device,
+            stored["boundary"],
+            stored["features"],
+            labels,
+            rgb,
+            graph,
+            WALK,
+            params,
+            derived_seed(params.seed, "gcn", image_id),
+            21,
+            device,
         )
         plain = plain_labels(log_probs, rgb.shape[:2])
         if index == 0:

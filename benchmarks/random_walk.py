@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 
 from wsgcn.affinity.random_walk import random_walk_labels
-from wsgcn.io.layout import boundary_path
 from wsgcn.cam.files import cam_result_path, read_cam
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import image_size
 from wsgcn.io.h5store import read_arrays
+from wsgcn.io.layout import boundary_path
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def main() -> None:
         sizes.append((height, width))
     ordered = sorted(seconds)
     p90 = ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
-    full = [s for s, size in zip(seconds, sizes) if max(size) == 500]
+    full = [s for s, size in zip(seconds, sizes, strict=False) if max(size) == 500]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     source = "stored CAM + boundary" if args.cam_dir else "synthetic CAM + boundary"
     print(f"random walk, {len(ids)} images ({source}), {args.threads} threads, radius 5, beta 10, T^256")

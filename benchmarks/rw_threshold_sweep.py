@@ -32,7 +32,9 @@ from wsgcn.io.h5store import read_arrays
 from wsgcn.io.layout import boundary_path
 
 CLASSES = 21
-FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10)
+FINAL_CRF = CrfParams(
+    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10
+)
 
 
 def ground_truth_boundary(mask_path: Path, grid: tuple[int, int]) -> np.ndarray:

@@ -50,7 +50,11 @@ def test_resnet_stride_layout(name, x5_channels):
     with torch.no_grad():
         taps = model(torch.zeros(1, 3, 64, 96))
     assert {n: tuple(t.shape[2:]) for n, t in taps.items()} == {
-        "x1": (16, 24), "x2": (16, 24), "x3": (8, 12), "x4": (4, 6), "x5": (4, 6)
+        "x1": (16, 24),
+        "x2": (16, 24),
+        "x3": (8, 12),
+        "x4": (4, 6),
+        "x5": (4, 6),
     }
     assert taps["x5"].shape[1] == x5_channels
 

@@ -34,9 +34,14 @@ def _workdir(tmp_path: Path, clean_dataset) -> tuple[Path, list[str], dict]:
     root, ids = clean_dataset
     shutil.copytree(root, tmp_path / "data")
     config = tiny_cam_config(
-        dataset={"name": "bad", "kind": "voc", "root": "data", "class_names": CLASS_NAMES,
-                 "lists": {"train": "lists/all.txt", "infer": "lists/all.txt", "eval": "lists/all.txt"},
-                 "labels": {"source": "xml"}}
+        dataset={
+            "name": "bad",
+            "kind": "voc",
+            "root": "data",
+            "class_names": CLASS_NAMES,
+            "lists": {"train": "lists/all.txt", "infer": "lists/all.txt", "eval": "lists/all.txt"},
+            "labels": {"source": "xml"},
+        }
     )
     del config["demo"]
     config["sharding"]["images_per_shard"] = 2
@@ -54,7 +59,8 @@ def _results(tmp_path: Path) -> list[Path]:
     """Every model, per-image result and table written (parameter records, the segmentation
     split lists and the input check records, which --keep-going lets run, are not results)."""
     return [
-        p for p in (tmp_path / "results").rglob("*")
+        p
+        for p in (tmp_path / "results").rglob("*")
         if p.is_file() and p.name != "params.yaml" and not {"input_check", "seg_split"} & set(p.parts)
     ]
 
@@ -63,24 +69,40 @@ def _results(tmp_path: Path) -> list[Path]:
 # another image, and one run (--keep-going) must report every one of them.
 FILE_CASES = {
     "truncated JPEG": ("JPEGImages/{id}.jpg", truncate, "{path}: cannot decode image"),
-    "garbage image": ("JPEGImages/{id}.jpg", lambda p: p.write_bytes(b"GIF89a not really"), "{path}: cannot decode image"),
-    "mask value 30": ("SegmentationClass/{id}.png", lambda p: set_mask_value(p, 30), "{path}: mask values [30] are outside 0..4 and 255"),
+    "garbage image": (
+        "JPEGImages/{id}.jpg",
+        lambda p: p.write_bytes(b"GIF89a not really"),
+        "{path}: cannot decode image",
+    ),
+    "mask value 30": (
+        "SegmentationClass/{id}.png",
+        lambda p: set_mask_value(p, 30),
+        "{path}: mask values [30] are outside 0..4 and 255",
+    ),
     "mask of another size": ("SegmentationClass/{id}.png", lambda p: grow_mask(p, 0, 5), "{path}: mask is"),
-    "image too elongated to resize": ("JPEGImages/{id}.jpg", lambda p: resize_image(p, 1100, 20),
-                                      "{path}: image of 20x1100 pixels: its aspect ratio does not fit dataset.working_size"),
-    "broken annotation": ("Annotations/{id}.xml", lambda p: p.write_text("<annotation><object>"), "{path}: invalid XML"),
+    "image too elongated to resize": (
+        "JPEGImages/{id}.jpg",
+        lambda p: resize_image(p, 1100, 20),
+        "{path}: image of 20x1100 pixels: its aspect ratio does not fit dataset.working_size",
+    ),
+    "broken annotation": (
+        "Annotations/{id}.xml",
+        lambda p: p.write_text("<annotation><object>"),
+        "{path}: invalid XML",
+    ),
 }
 
 
 def test_damaged_files_stop_the_run_before_any_result_and_each_is_named(tmp_path, clean_dataset):
     root, ids, config = _workdir(tmp_path, clean_dataset)
     messages = []
-    for image_id, (relative, damage, message) in zip(ids, FILE_CASES.values()):
+    for image_id, (relative, damage, message) in zip(ids, FILE_CASES.values(), strict=False):
         path = root / relative.format(id=image_id)
         damage(path)
         messages.append(message.format(path=path.relative_to(tmp_path)))
-    result = run_snakemake(tmp_path, "--cores", "2", "--keep-going", "--configfile", write_config(tmp_path, config),
-                           check=False)
+    result = run_snakemake(
+        tmp_path, "--cores", "2", "--keep-going", "--configfile", write_config(tmp_path, config), check=False
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert [m for m in messages if m not in output] == []
@@ -141,7 +163,10 @@ def test_images_outside_the_working_size_run_through_the_whole_chain_resized(tmp
     run_snakemake(tmp_path, "--cores", "2", "--configfile", write_config(tmp_path, config))
 
     # (height, width) of every image as processed: resized ones, the rest as on disk
-    working = {i: Image.open(root / "JPEGImages" / f"{i}.jpg").size[::-1] for i in ids} | {ids[1]: (96, 120), ids[4]: (32, 40)}
+    working = {i: Image.open(root / "JPEGImages" / f"{i}.jpg").size[::-1] for i in ids} | {
+        ids[1]: (96, 120),
+        ids[4]: (32, 40),
+    }
     for stage in ("cam", "gcn_crf", "seg_crf"):  # the segmenter labels only its held-out images
         folders = [p for p in (tmp_path / "results" / "bad" / stage).glob("*") if (p / "images").is_dir()]
         assert len(folders) == 1, (stage, folders)
@@ -153,6 +178,12 @@ def test_images_outside_the_working_size_run_through_the_whole_chain_resized(tmp
     records = {}
     for record in (tmp_path / "results" / "bad" / "input_check").glob("*.json"):
         records.update(json.loads(record.read_text())["images"])
-    assert records[ids[1]] == {**records[ids[1]], "height": 160, "width": 200, "working_height": 96, "working_width": 120}
+    assert records[ids[1]] == {
+        **records[ids[1]],
+        "height": 160,
+        "width": 200,
+        "working_height": 96,
+        "working_width": 120,
+    }
     report = (tmp_path / "results" / "bad" / "report.html").read_text()
     assert re.search(rf'id="resized">2 image\(s\)[^<]*: {ids[1]}, {ids[4]}</p>', report)

@@ -8,13 +8,13 @@ import torch
 from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.files import cam_result_path
 from wsgcn.cam.infer import multiscale_cam, normalise_per_class
-from wsgcn.steps.cam import infer_shard
-from wsgcn.steps.eval_cam import evaluate_stage
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import NumericalError, WsgcnError
 from wsgcn.io.h5store import write_arrays
 from wsgcn.models.cam_net import CamNet
+from wsgcn.steps.cam import infer_shard
+from wsgcn.steps.eval_cam import evaluate_stage
 
 
 def test_normalisation_against_hand_computed_values():
@@ -52,8 +52,12 @@ def _naive_multiscale(model, rgb, keys, scales):
             feats = model.features(torch.cat([x, x.flip(-1)]))
             maps = torch.relu(torch.einsum("nchw,kc->nkhw", feats, model.classifier.weight[keys, :, 0, 0]))
         summed = maps[0] + maps[1].flip(-1)
-        cam += torch.nn.functional.interpolate(summed[None], cam.shape[1:], mode="bilinear", align_corners=False)[0].numpy()
-        high += torch.nn.functional.interpolate(summed[None], high.shape[1:], mode="bilinear", align_corners=False)[0].numpy()
+        cam += torch.nn.functional.interpolate(summed[None], cam.shape[1:], mode="bilinear", align_corners=False)[
+            0
+        ].numpy()
+        high += torch.nn.functional.interpolate(summed[None], high.shape[1:], mode="bilinear", align_corners=False)[
+            0
+        ].numpy()
     high = high[:, :height, :width]
     cam /= cam.reshape(len(keys), -1).max(1)[:, None, None] + 1e-5
     high /= high.reshape(len(keys), -1).max(1)[:, None, None] + 1e-5
@@ -83,11 +87,15 @@ def test_a_model_giving_nan_stops_the_shard_at_the_image_and_writes_no_cam(tmp_p
     state = model.state_dict()
     state["classifier.weight"][:] = float("nan")
     torch.save(state, tmp_path / "model.pt")
-    spec = {"dataset": {"name": "t", "kind": "voc", "root": str(tmp_path / "voc"), "class_names": list(DEMO_CLASSES)},
-            "backbone": {"name": "efficientnet_lite2", "weights": "none"},
-            "infer": {"scales": [1.0], "flip": False, "power": 1.0, "mantissa_bits": 7}}
+    spec = {
+        "dataset": {"name": "t", "kind": "voc", "root": str(tmp_path / "voc"), "class_names": list(DEMO_CLASSES)},
+        "backbone": {"name": "efficientnet_lite2", "weights": "none"},
+        "infer": {"scales": [1.0], "flip": False, "power": 1.0, "mantissa_bits": 7},
+    }
     with pytest.raises(NumericalError, match=rf"^{ids[0]}: CAM contains NaN or Inf; the model in .*model.pt is broken"):
-        infer_shard(spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "cam"), str(tmp_path / "manifest.json"), "cpu")
+        infer_shard(
+            spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "cam"), str(tmp_path / "manifest.json"), "cpu"
+        )
     assert not cam_result_path(tmp_path / "cam", ids[0]).exists() and not (tmp_path / "manifest.json").exists()
     assert isinstance(NumericalError("x"), WsgcnError)  # the command line prints it as one line, exit 1
 
@@ -95,8 +103,8 @@ def test_a_model_giving_nan_stops_the_shard_at_the_image_and_writes_no_cam(tmp_p
 def _naive_miou(predictions: list[np.ndarray], truths: list[np.ndarray], num_classes: int) -> float:
     """mIoU (%) by counting pixels one at a time; GT 255 ignored, classes absent from both skipped."""
     hits, predicted, actual = [0] * num_classes, [0] * num_classes, [0] * num_classes
-    for prediction, truth in zip(predictions, truths):
-        for p, t in zip(prediction.ravel().tolist(), truth.ravel().tolist()):
+    for prediction, truth in zip(predictions, truths, strict=False):
+        for p, t in zip(prediction.ravel().tolist(), truth.ravel().tolist(), strict=False):
             if t == 255:
                 continue
             predicted[p] += 1
@@ -115,11 +123,23 @@ def test_evaluation_reports_the_configured_threshold_and_the_sweep(tmp_path):
     for image_id in ids:
         keys = dataset.image_labels(image_id)
         cams[image_id] = (keys, rng.random((len(keys), *dataset.load_mask(image_id).shape)).astype(np.float16))
-        write_arrays(cam_result_path(tmp_path / "cam", image_id),
-                     {"keys": np.asarray(keys, np.int16), "high_res": cams[image_id][1]}, {"image_id": image_id})
+        write_arrays(
+            cam_result_path(tmp_path / "cam", image_id),
+            {"keys": np.asarray(keys, np.int16), "high_res": cams[image_id][1]},
+            {"image_id": image_id},
+        )
     out = tmp_path / "eval"
-    miou = evaluate_stage({"dataset": dataset_config}, ids, str(tmp_path / "cam"), 0.3, [0.1, 0.3, 0.7],
-                          out / "cam.csv", out / "cam.md", out / "sweep.csv", out / "sweep.md")
+    miou = evaluate_stage(
+        {"dataset": dataset_config},
+        ids,
+        str(tmp_path / "cam"),
+        0.3,
+        [0.1, 0.3, 0.7],
+        out / "cam.csv",
+        out / "cam.md",
+        out / "sweep.csv",
+        out / "sweep.md",
+    )
 
     num_classes = len(DEMO_CLASSES) + 1
     truths = [dataset.load_mask(image_id) for image_id in ids]

@@ -9,7 +9,6 @@ from PIL import Image
 
 import wsgcn.cam.train as cam_train_module
 import wsgcn.training as train_module
-from wsgcn.steps.train_cam import train_stage
 from wsgcn.cam.train import CamTrainParams, train_cam
 from wsgcn.checkpoint import load_checkpoint
 from wsgcn.data.dataset import Dataset
@@ -17,10 +16,9 @@ from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import ConfigError
 from wsgcn.models.cam_net import CamNet
 from wsgcn.optim import make_poly_sgd, set_poly_lr
+from wsgcn.steps.train_cam import train_stage
 
-PARAMS = CamTrainParams(
-    epochs=2, batch_size=4, lr=0.01, crop_size=64, resize_long=(56, 80), checkpoint_every=2, seed=3
-)
+PARAMS = CamTrainParams(epochs=2, batch_size=4, lr=0.01, crop_size=64, resize_long=(56, 80), checkpoint_every=2, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +29,18 @@ def tiny_dataset(tmp_path_factory) -> tuple[Dataset, list[str]]:
 
 
 def _train(dataset, ids, folder: Path, run_key: str = "k"):
-    train_cam(dataset, ids, PARAMS, "efficientnet_lite2", "none", folder / "model.pt", folder / "ckpt.pt",
-              folder / "history.csv", run_key, torch.device("cpu"))
+    train_cam(
+        dataset,
+        ids,
+        PARAMS,
+        "efficientnet_lite2",
+        "none",
+        folder / "model.pt",
+        folder / "ckpt.pt",
+        folder / "history.csv",
+        run_key,
+        torch.device("cpu"),
+    )
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 
 
@@ -86,9 +94,18 @@ def test_unknown_training_keys_and_oversized_batches(tiny_dataset, tmp_path):
         CamTrainParams.from_config({"epoch": 3})
     dataset, ids = tiny_dataset
     with pytest.raises(ConfigError, match="batch_size"):
-        train_cam(dataset, ids[:2], PARAMS, "efficientnet_lite2", "none", tmp_path / "m.pt", tmp_path / "c.pt",
-                  tmp_path / "h.csv", "k", torch.device("cpu"))
-
+        train_cam(
+            dataset,
+            ids[:2],
+            PARAMS,
+            "efficientnet_lite2",
+            "none",
+            tmp_path / "m.pt",
+            tmp_path / "c.pt",
+            tmp_path / "h.csv",
+            "k",
+            torch.device("cpu"),
+        )
 
 
 @pytest.mark.parametrize("warmup_steps", [0, 3])
@@ -103,8 +120,18 @@ def test_classifier_warmup_keeps_the_backbone_still(tiny_dataset, tmp_path, monk
 
     monkeypatch.setattr(cam_train_module, "CamNet", RecordingCamNet)
     params = dataclasses.replace(PARAMS, epochs=1, classifier_warmup_steps=warmup_steps)  # 3 steps
-    train_cam(dataset, ids, params, "efficientnet_lite2", "none", tmp_path / "model.pt", tmp_path / "ckpt.pt",
-              tmp_path / "history.csv", "k", torch.device("cpu"))
+    train_cam(
+        dataset,
+        ids,
+        params,
+        "efficientnet_lite2",
+        "none",
+        tmp_path / "model.pt",
+        tmp_path / "ckpt.pt",
+        tmp_path / "history.csv",
+        "k",
+        torch.device("cpu"),
+    )
     trained = torch.load(tmp_path / "model.pt", weights_only=True)
     assert not torch.equal(trained["classifier.weight"], initial["classifier.weight"])
     # the last blocks are trainable (IRNet freezes only the early stages)
@@ -119,11 +146,16 @@ def test_the_stage_retrains_for_a_replaced_image_but_not_for_a_moved_folder(tmp_
     folder = tmp_path / "run"
 
     def run_stage(data_root: Path) -> str:
-        spec = {"dataset": {"name": "t", "kind": "voc", "root": str(data_root), "class_names": list(DEMO_CLASSES)},
-                "backbone": {"name": "efficientnet_lite2", "weights": "none"}, "train": train}
+        spec = {
+            "dataset": {"name": "t", "kind": "voc", "root": str(data_root), "class_names": list(DEMO_CLASSES)},
+            "backbone": {"name": "efficientnet_lite2", "weights": "none"},
+            "train": train,
+        }
         caplog.clear()
         with caplog.at_level("INFO"):
-            train_stage(spec, ids, str(folder / "model.pt"), str(folder / "ckpt.pt"), str(folder / "history.csv"), "cpu")
+            train_stage(
+                spec, ids, str(folder / "model.pt"), str(folder / "ckpt.pt"), str(folder / "history.csv"), "cpu"
+            )
         return caplog.text
 
     def model() -> dict[str, torch.Tensor]:

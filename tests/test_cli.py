@@ -40,8 +40,14 @@ def test_step_command_rejects_an_unknown_and_a_missing_parameter():
 
 def test_step_command_quotes_literals_and_passes_placeholders_through():
     command = step_command(
-        "eval-labels", spec="{params.spec:q}", ids="lists/a b.txt", folder="{x}", what="GCN {1}", partial=True,
-        csv_path="out.csv", markdown_path="{output.markdown:q}",
+        "eval-labels",
+        spec="{params.spec:q}",
+        ids="lists/a b.txt",
+        folder="{x}",
+        what="GCN {1}",
+        partial=True,
+        csv_path="out.csv",
+        markdown_path="{output.markdown:q}",
     )
     words = shlex.split(command.replace("{{", "{").replace("}}", "}"))
     assert words[:4] == ["{PYTHON}", "-m", "wsgcn", "eval-labels"]
@@ -51,22 +57,58 @@ def test_step_command_quotes_literals_and_passes_placeholders_through():
     assert words[words.index("--markdown-path") + 1] == "{output.markdown:q}"
     assert command.endswith("> {log:q} 2>&1")
     sweep = step_command(
-        "eval-cam", spec="s", ids="i", cam_dir="c", threshold=0.15, sweep=[0.1, 0.2], csv_path="a", markdown_path="b",
-        sweep_csv_path="c", sweep_markdown_path="d",
+        "eval-cam",
+        spec="s",
+        ids="i",
+        cam_dir="c",
+        threshold=0.15,
+        sweep=[0.1, 0.2],
+        csv_path="a",
+        markdown_path="b",
+        sweep_csv_path="c",
+        sweep_markdown_path="d",
     )
     assert "--sweep 0.1 0.2 --csv-path" in sweep
     assert "--label-dir" not in step_command(
-        "seg-data", spec="s", ids="i", source="ground_truth", manifest_path="m", stats_csv="c", stats_md="d",
+        "seg-data",
+        spec="s",
+        ids="i",
+        source="ground_truth",
+        manifest_path="m",
+        stats_csv="c",
+        stats_md="d",
         label_dir=None,
     )
 
 
 def test_a_step_runs_from_the_command_line(tmp_path: Path):
-    assert main(["write-params", "--record", '{"stage": "gcn", "params": {"steps": 250}}', "--out", str(tmp_path / "p.yaml")]) == 0
+    assert (
+        main(
+            [
+                "write-params",
+                "--record",
+                '{"stage": "gcn", "params": {"steps": 250}}',
+                "--out",
+                str(tmp_path / "p.yaml"),
+            ]
+        )
+        == 0
+    )
     assert yaml.safe_load((tmp_path / "p.yaml").read_text()) == {"stage": "gcn", "params": {"steps": 250}}
     (tmp_path / "train.txt").write_text("".join(f"img{i}\n" for i in range(10)))
-    args = ["seg-split", "--train-list", str(tmp_path / "train.txt"), "--holdout", "3", "--seed", "0",
-            "--train-out", str(tmp_path / "t.txt"), "--eval-out", str(tmp_path / "e.txt")]
+    args = [
+        "seg-split",
+        "--train-list",
+        str(tmp_path / "train.txt"),
+        "--holdout",
+        "3",
+        "--seed",
+        "0",
+        "--train-out",
+        str(tmp_path / "t.txt"),
+        "--eval-out",
+        str(tmp_path / "e.txt"),
+    ]
     assert main(args) == 0
     train, held = (tmp_path / "t.txt").read_text().split(), (tmp_path / "e.txt").read_text().split()
     assert len(held) == 3 and sorted(train + held) == sorted(f"img{i}" for i in range(10))
@@ -87,6 +129,19 @@ def test_ids_come_from_a_json_list_or_a_file_and_bad_ones_are_refused(tmp_path: 
 
 def test_a_user_error_is_one_line_and_status_1(tmp_path: Path, caplog):
     missing = tmp_path / "missing.txt"
-    status = main(["seg-split", "--train-list", str(missing), "--holdout", "1", "--seed", "0", "--train-out", "t",
-                   "--eval-out", "e"])
+    status = main(
+        [
+            "seg-split",
+            "--train-list",
+            str(missing),
+            "--holdout",
+            "1",
+            "--seed",
+            "0",
+            "--train-out",
+            "t",
+            "--eval-out",
+            "e",
+        ]
+    )
     assert status == 1 and str(missing) in caplog.text

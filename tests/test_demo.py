@@ -25,8 +25,10 @@ def test_demo_dataset_is_deterministic_and_consistent(tmp_path: Path):
         image = Image.open(root / "JPEGImages" / f"{image_id}.jpg")
         mask = load_mask(root / "SegmentationClass" / f"{image_id}.png", len(DEMO_CLASSES) + 1)
         assert image.size == (mask.shape[1], mask.shape[0])
-        labels = {source: Dataset(root, DEMO_CLASSES, source, root / "labels.csv").image_labels(image_id)
-                  for source in ("xml", "mask", "csv")}
+        labels = {
+            source: Dataset(root, DEMO_CLASSES, source, root / "labels.csv").image_labels(image_id)
+            for source in ("xml", "mask", "csv")
+        }
         assert labels["xml"] == labels["mask"] == labels["csv"] and labels["xml"]
         seen.update(labels["xml"])
         assert (mask == 255).any() and (mask == 0).mean() > 0.3  # void borders and background

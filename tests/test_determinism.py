@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_snakemake
 from test_workflow import tiny_cam_config, write_config
 

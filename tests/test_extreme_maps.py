@@ -15,8 +15,12 @@ from wsgcn.gcn.partial_labels import PartialLabelParams, partial_labels
 from wsgcn.gcn.train import GcnTrainParams
 from wsgcn.steps.gcn import image_log_probs
 
-FINAL_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=5)
-PARTIAL_CRF = CrfParams(gaussian_sxy=4, gaussian_compat=3, bilateral_sxy=20, bilateral_srgb=3, bilateral_compat=10, iterations=5)
+FINAL_CRF = CrfParams(
+    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=5
+)
+PARTIAL_CRF = CrfParams(
+    gaussian_sxy=4, gaussian_compat=3, bilateral_sxy=20, bilateral_srgb=3, bilateral_compat=10, iterations=5
+)
 WALK = {"radius": 5, "beta": 10.0, "exp_times": 8}
 
 
@@ -117,8 +121,16 @@ def test_gcn_on_extreme_maps_is_finite(name, mode):
     features = rng.random((160, height, width)).astype(np.float16)
     rgb = rng.integers(0, 256, (4 * height, 4 * width, 3), dtype=np.uint8)
     log_probs, history = image_log_probs(
-        boundary.astype(np.float16), features, labels, rgb, GraphParams(mode=mode), WALK, GcnTrainParams(steps=20),
-        0, 21, torch.device("cpu"),
+        boundary.astype(np.float16),
+        features,
+        labels,
+        rgb,
+        GraphParams(mode=mode),
+        WALK,
+        GcnTrainParams(steps=20),
+        0,
+        21,
+        torch.device("cpu"),
     )
     assert log_probs.shape == (21, height, width) and torch.isfinite(log_probs).all()
     assert np.isfinite(history[-1]["loss"])
@@ -143,5 +155,7 @@ def test_bgr_quirk_gives_the_crfs_the_channels_reversed():
     cam = cam.astype(np.float32)
     keys = np.array([3, 6])
     quirk = partial_labels(rgb, cam, keys, PartialLabelParams(bgr_quirk=True), PARTIAL_CRF)
-    plain_of_bgr = partial_labels(np.ascontiguousarray(rgb[..., ::-1]), cam, keys, PartialLabelParams(bgr_quirk=False), PARTIAL_CRF)
+    plain_of_bgr = partial_labels(
+        np.ascontiguousarray(rgb[..., ::-1]), cam, keys, PartialLabelParams(bgr_quirk=False), PARTIAL_CRF
+    )
     assert np.array_equal(quirk, plain_of_bgr)

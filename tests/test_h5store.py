@@ -1,3 +1,4 @@
+import re
 import signal
 import subprocess
 import sys
@@ -41,10 +42,9 @@ def test_failed_write_leaves_previous_file_and_no_temporaries(tmp_path: Path):
 def test_atomic_text_write_is_all_or_nothing(tmp_path: Path):
     path = tmp_path / "t.txt"
     write_text_atomic(path, "first")
-    with pytest.raises(RuntimeError):
-        with atomic_path(path) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
     assert path.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
 
@@ -72,9 +72,9 @@ def test_missing_or_corrupt_files(tmp_path: Path):
     assert stored_key(tmp_path / "none.h5") is None
     (tmp_path / "bad.h5").write_bytes(b"garbage")
     assert stored_key(tmp_path / "bad.h5") is None
-    with pytest.raises(InputError, match="bad.h5: cannot read HDF5"):
+    with pytest.raises(InputError, match=re.escape("bad.h5: cannot read HDF5")):
         read_arrays(tmp_path / "bad.h5")
-    with pytest.raises(InputError, match="none.h5: result file does not exist"):
+    with pytest.raises(InputError, match=re.escape("none.h5: result file does not exist")):
         read_arrays(tmp_path / "none.h5")
     write_arrays(tmp_path / "ok.h5", {"a": np.ones(2)}, {})
     with pytest.raises(InputError, match=r"missing datasets \['b'\]"):

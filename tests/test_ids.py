@@ -11,7 +11,9 @@ def test_valid_ids_pass(good):
     assert validate_image_id(good) == good
 
 
-@pytest.mark.parametrize("bad", ["", "../etc/passwd", "a b", "x;rm -rf", ".hidden", "-flag", "a/b", "é", "a$b", "x" * 201])
+@pytest.mark.parametrize(
+    "bad", ["", "../etc/passwd", "a b", "x;rm -rf", ".hidden", "-flag", "a/b", "é", "a$b", "x" * 201]
+)
 def test_invalid_ids_are_rejected_with_the_id_in_the_message(bad):
     with pytest.raises(InputError, match="invalid image id"):
         validate_image_id(bad, where="list.txt:3")

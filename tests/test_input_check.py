@@ -19,7 +19,6 @@ from wsgcn.data.working_size import WorkingSize
 from wsgcn.errors import InputError
 
 
-
 @pytest.fixture
 def dataset(tmp_path: Path) -> tuple[Dataset, list[str]]:
     ids = write_demo_dataset(tmp_path / "voc", 4, seed=2, size=(64, 80))
@@ -72,9 +71,17 @@ def test_an_image_without_foreground_passes_and_is_listed(dataset, tmp_path):
 CASES = {
     "truncated image": ("image", truncate, "cannot decode image"),
     "missing image": ("image", lambda path: path.unlink(), "file does not exist"),
-    "mask of another size": ("mask", lambda p: grow_mask(p, 3, 0), r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$"),
+    "mask of another size": (
+        "mask",
+        lambda p: grow_mask(p, 3, 0),
+        r"mask is \d+x\d+ pixels but its image .* is \d+x\d+$",
+    ),
     "mask value 77": ("mask", lambda p: set_mask_value(p, 77), r"mask values \[77\] are outside 0..4 and 255"),
-    "aspect ratio fits no working size": ("image", lambda p: resize_image(p, 400, 20), "image of 20x400 pixels: its aspect ratio does not fit"),
+    "aspect ratio fits no working size": (
+        "image",
+        lambda p: resize_image(p, 400, 20),
+        "image of 20x400 pixels: its aspect ratio does not fit",
+    ),
     "broken annotation": ("annotation", lambda path: path.write_text("<annotation><object>"), "invalid XML"),
 }
 

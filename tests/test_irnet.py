@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.models.irnet import IRNet
 from wsgcn.optim import set_poly_lr
 
-IR_CRF = CrfParams(gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=10, iterations=10)
+IR_CRF = CrfParams(
+    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=10, iterations=10
+)
 
 
 def test_pair_labels_on_a_hand_built_map():
@@ -109,7 +112,7 @@ def test_edge_kernel_is_the_edge_branchs_window_on_each_tap(edge_kernel):
 
 
 def test_edge_kernel_outside_1_and_3_is_a_config_error():
-    with pytest.raises(ConfigError, match="irn.model.edge_kernel"):
+    with pytest.raises(ConfigError, match=re.escape("irn.model.edge_kernel")):
         IRNet("efficientnet_lite2", "none", edge_kernel=5)
 
 
@@ -149,12 +152,14 @@ def test_ir_label_combines_confident_regions():
 
 
 def test_ir_label_of_an_image_without_keys_is_background():
-    label = ir_label(np.zeros((8, 9, 3), np.uint8), np.zeros((0, 8, 9), np.float32), np.zeros(0, int), 0.3, 0.05, 0.7, IR_CRF)
+    label = ir_label(
+        np.zeros((8, 9, 3), np.uint8), np.zeros((0, 8, 9), np.float32), np.zeros(0, int), 0.3, 0.05, 0.7, IR_CRF
+    )
     assert label.shape == (8, 9) and not label.any()
 
 
 def test_crop_too_small_for_the_radius_is_a_config_error():
-    with pytest.raises(ConfigError, match="irn.train.crop_size"):
+    with pytest.raises(ConfigError, match=re.escape("irn.train.crop_size")):
         IrnTrainParams.from_config({"crop_size": 64, "radius": 10})
     assert IrnTrainParams.from_config({"crop_size": 96, "radius": 10}).scale_range == (0.5, 1.5)
 
@@ -182,8 +187,20 @@ def ir_dataset(tmp_path_factory) -> tuple[Dataset, list[str], Path]:
 
 
 def _train(dataset, ids, labels: Path, folder: Path):
-    train_irn(dataset, ids, lambda i: labels / f"{i}.png", PARAMS, "efficientnet_lite2", "none", {},
-              folder / "model.pt", folder / "ckpt.pt", folder / "history.csv", "k", torch.device("cpu"))
+    train_irn(
+        dataset,
+        ids,
+        lambda i: labels / f"{i}.png",
+        PARAMS,
+        "efficientnet_lite2",
+        "none",
+        {},
+        folder / "model.pt",
+        folder / "ckpt.pt",
+        folder / "history.csv",
+        "k",
+        torch.device("cpu"),
+    )
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 
 

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,11 @@ def test_xml_labels_skip_part_names_and_count_difficult(tmp_path: Path):
 
 
 def test_xml_errors_name_the_file(tmp_path: Path):
-    with pytest.raises(InputError, match="missing.xml"):
+    with pytest.raises(InputError, match=re.escape("missing.xml")):
         labels_from_xml(tmp_path / "missing.xml", VOC_CLASSES)
     broken = tmp_path / "broken.xml"
     broken.write_text("<annotation><object>")
-    with pytest.raises(InputError, match="broken.xml: invalid XML"):
+    with pytest.raises(InputError, match=re.escape("broken.xml: invalid XML")):
         labels_from_xml(broken, VOC_CLASSES)
 
 
@@ -110,9 +111,9 @@ def test_custom_class_names(tmp_path: Path):
 
 
 def test_bad_label_source_is_a_config_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="dataset.labels.source"):
+    with pytest.raises(ConfigError, match=re.escape("dataset.labels.source")):
         Dataset(tmp_path, VOC_CLASSES, "json")
-    with pytest.raises(ConfigError, match="dataset.labels.csv"):
+    with pytest.raises(ConfigError, match=re.escape("dataset.labels.csv")):
         Dataset(tmp_path, VOC_CLASSES, "csv")
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECT, run_snakemake
 from test_workflow import tiny_cam_config, write_config
+
 from wsgcn.segmentation.training_set import LABEL_SOURCES
 
 sys.path.insert(0, str(PROJECT / "benchmarks"))
-from dag_scale import local_rules  # noqa: E402
+from dag_scale import local_rules
 
 SLURM = yaml.safe_load((PROJECT / "profiles" / "slurm" / "profile.yaml").read_text())
 SLURM_ENV = {"WSGCN_SLURM_ACCOUNT": "acct", "WSGCN_SLURM_PARTITION": "cpu", "WSGCN_SLURM_GPU_PARTITION": "gpu"}
@@ -28,7 +28,15 @@ def every_rule_dry_run(tmp_path_factory) -> str:
     config["segmentation"]["compare_labels"] = [s for s in LABEL_SOURCES if s != config["segmentation"]["labels"]]
     config_path = write_config(workdir, config)
     return run_snakemake(
-        workdir, "all", "table2", "-n", "-p", "--configfile", config_path, "--profile", str(PROJECT / "profiles" / "slurm"),
+        workdir,
+        "all",
+        "table2",
+        "-n",
+        "-p",
+        "--configfile",
+        config_path,
+        "--profile",
+        str(PROJECT / "profiles" / "slurm"),
         env=SLURM_ENV,
     ).stdout
 
@@ -69,8 +77,16 @@ def test_exactly_the_rules_that_take_a_device_ask_for_a_gpu(every_rule_dry_run: 
 
 def test_cheap_aggregates_run_in_the_snakemake_process():
     assert local_rules() == {
-        "all", "baseline", "demo_data", "check_inputs", "stage_params", "seg_split", "table1", "table2",
-        "segmentation_table", "report",
+        "all",
+        "baseline",
+        "demo_data",
+        "check_inputs",
+        "stage_params",
+        "seg_split",
+        "table1",
+        "table2",
+        "segmentation_table",
+        "report",
     }
 
 

@@ -8,7 +8,14 @@ def _sources(module: str) -> set[str]:
 def test_step_sources_follow_imports_transitively():
     files = _sources("wsgcn.steps.cam")
     # direct imports, imports of imports, and the packages' __init__ files
-    for expected in ("steps/cam.py", "cam/infer.py", "models/efficientnet_lite.py", "io/atomic.py", "__init__.py", "cam/__init__.py"):
+    for expected in (
+        "steps/cam.py",
+        "cam/infer.py",
+        "models/efficientnet_lite.py",
+        "io/atomic.py",
+        "__init__.py",
+        "cam/__init__.py",
+    ):
         assert expected in files
     # modules the step does not import are not dependencies
     assert "cli.py" not in files and "data/demo.py" not in files and "cam/train.py" not in files
@@ -20,7 +27,9 @@ def test_each_step_depends_on_its_own_algorithms_only():
     assert "affinity/train.py" not in _sources("wsgcn.steps.random_walk")
     assert "gcn/loss.py" not in _sources("wsgcn.steps.partial_labels")
     assert "cam/infer.py" not in _sources("wsgcn.steps.train_cam")
-    segmentation = _sources("wsgcn.steps.seg_data") | _sources("wsgcn.steps.train_seg") | _sources("wsgcn.steps.segment")
+    segmentation = (
+        _sources("wsgcn.steps.seg_data") | _sources("wsgcn.steps.train_seg") | _sources("wsgcn.steps.segment")
+    )
     assert not {path for path in segmentation if path.startswith(("affinity/", "gcn/", "cam/"))}
     assert "segmentation/deeplab.py" not in _sources("wsgcn.steps.seg_data")
 

@@ -106,7 +106,9 @@ def test_random_walk_labels_equal_dense_labels_and_respect_a_wall():
     keys = np.array([2, 9])
     labels, _ = random_walk_labels(cam, keys, b, (40, 47), background_threshold=0.25)
     walked = _dense_reference(cam * (1 - b), b, 5, 10.0, 8)
-    up = F.interpolate(torch.from_numpy(walked)[None], scale_factor=4, mode="bilinear", align_corners=False)[0, :, :40, :47]
+    up = F.interpolate(torch.from_numpy(walked)[None], scale_factor=4, mode="bilinear", align_corners=False)[
+        0, :, :40, :47
+    ]
     up = up / up.max()
     expected = np.array([0, 3, 10])[torch.cat([torch.full_like(up[:1], 0.25), up]).argmax(0).numpy()]
     assert labels.shape == (40, 47) and labels.dtype == np.uint8

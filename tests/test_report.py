@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import html_tables, rendered_dom
+
 from wsgcn.data.check import check_shard
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import write_demo_dataset
@@ -64,12 +64,27 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
         "config": {"dataset": {"name": "tiny"}},
         "tables": [{"id": "table1", "caption": "Table 1", "csv": str(summary)}],
         "per_class": [
-            {"id": "segmentation", "caption": "Segmentation",
-             "rows": [["GCN + CRF labels", str(_per_class_csv(tmp_path / "s.csv", [91.25, 50.5, 60.0, 70.0, 80.0]))]]}
+            {
+                "id": "segmentation",
+                "caption": "Segmentation",
+                "rows": [
+                    ["GCN + CRF labels", str(_per_class_csv(tmp_path / "s.csv", [91.25, 50.5, 60.0, 70.0, 80.0]))]
+                ],
+            }
         ],
-        "figures": [{"id": "figure", "caption": "Pseudo labels.", "ids": ids,
-                     "columns": [["image", "image"], ["GCN", str(labels)], ["missing", str(tmp_path / "none")],
-                                 ["ground truth", "truth"]]}],
+        "figures": [
+            {
+                "id": "figure",
+                "caption": "Pseudo labels.",
+                "ids": ids,
+                "columns": [
+                    ["image", "image"],
+                    ["GCN", str(labels)],
+                    ["missing", str(tmp_path / "none")],
+                    ["ground truth", "truth"],
+                ],
+            }
+        ],
         "statistics": [],
         "timings": {},
         "input_checks": [str(tmp_path / "check.json")],

@@ -13,18 +13,18 @@ import torch.nn.functional as F
 
 import wsgcn.training as training_module
 from wsgcn.checkpoint import load_checkpoint
-from wsgcn.data.demo import write_demo_dataset
 from wsgcn.data.dataset import Dataset
+from wsgcn.data.demo import write_demo_dataset
 from wsgcn.data.images import load_rgb
 from wsgcn.errors import ConfigError, InputError
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.optim import set_poly_lr
 from wsgcn.segmentation.augment import scale_crop_flip
 from wsgcn.segmentation.deeplab import ASPP, DeepLabV2
-from wsgcn.steps.seg_data import training_set_stage
-from wsgcn.steps.segment import infer_shard
 from wsgcn.segmentation.train import DeepLabParams, SegTrainParams, segmentation_loss, train_segmenter
 from wsgcn.segmentation.training_set import build_manifest, holdout_split, label_statistics
+from wsgcn.steps.seg_data import training_set_stage
+from wsgcn.steps.segment import infer_shard
 
 CLASSES = ("disk", "square", "triangle", "cross")
 
@@ -35,7 +35,9 @@ def test_aspp_is_the_sum_of_four_dilated_convolutions():
     for branch in aspp.branches:
         torch.nn.init.normal_(branch.bias)
     x = torch.randn(2, 8, 11, 13)
-    expected = sum(F.conv2d(x, b.weight, b.bias, padding=r, dilation=r) for b, r in zip(aspp.branches, (1, 2, 3, 4)))
+    expected = sum(
+        F.conv2d(x, b.weight, b.bias, padding=r, dilation=r) for b, r in zip(aspp.branches, (1, 2, 3, 4), strict=False)
+    )
     assert torch.allclose(aspp(x), expected, atol=1e-6)
     fresh = ASPP(8, 5, (6, 12))
     with torch.no_grad():
@@ -76,8 +78,12 @@ def test_msc_returns_every_scale_in_training_and_their_max_in_evaluation():
         x = (images / 255 - model.mean) / model.std
         full = model.single_scale(x)
         scaled = [
-            F.interpolate(model.single_scale(F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)),
-                          size=full.shape[-2:], mode="bilinear", align_corners=False)
+            F.interpolate(
+                model.single_scale(F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)),
+                size=full.shape[-2:],
+                mode="bilinear",
+                align_corners=False,
+            )
             for s in (0.5, 0.75)
         ]
     assert torch.allclose(fused, torch.maximum(full, torch.maximum(*scaled)))
@@ -115,7 +121,7 @@ def test_scale_crop_flip_pads_with_ignore_and_is_deterministic():
     assert np.array_equal(image, rng_values[1][0]) and np.array_equal(target, rng_values[1][1])
     assert (target == 1).sum() == 20 * 30 and set(np.unique(target)) == {1, 255}
     assert np.all(image[target == 255] == 100) and np.all(image[target == 1] == 7)
-    half_image, half_target = scale_crop_flip(rgb, labels, [0.5], 8, (0, 0, 0), np.random.default_rng(0))
+    _, half_target = scale_crop_flip(rgb, labels, [0.5], 8, (0, 0, 0), np.random.default_rng(0))
     assert half_target.shape == (8, 8) and np.all(half_target == 1)
 
 
@@ -142,7 +148,11 @@ def test_training_set_manifest_and_hand_computed_statistics(tmp_path: Path):
     assert stats.loc["background", "pixel_share"] == pytest.approx(50.0)
     assert stats.loc["cross", "pixel_share"] == pytest.approx(25.0)
     assert stats.loc["ignored (255)", "pixel_share"] == pytest.approx(12.5)
-    assert stats.loc["background", "images"] == 2 and stats.loc["disk", "images"] == 1 and stats.loc["square", "images"] == 0
+    assert (
+        stats.loc["background", "images"] == 2
+        and stats.loc["disk", "images"] == 1
+        and stats.loc["square", "images"] == 0
+    )
     with pytest.raises(InputError, match="does not exist"):
         build_manifest(["missing"], "rw", lambda i: tmp_path / f"{i}.png")
     write_label_png(tmp_path / "bad.png", np.array([[9]], np.uint8), "k")
@@ -159,13 +169,25 @@ def demo_data(tmp_path_factory):
 
 
 MODEL = DeepLabParams(backbone="efficientnet_lite2", weights="none", output_stride=16, aspp_rates=(2, 4))
-TRAIN = SegTrainParams(iterations=6, batch_size=2, lr=0.01, crop_size=48, poly_every=2, freeze_bn=True, checkpoint_every=2)
+TRAIN = SegTrainParams(
+    iterations=6, batch_size=2, lr=0.01, crop_size=48, poly_every=2, freeze_bn=True, checkpoint_every=2
+)
 
 
 def _train(dataset, ids, folder: Path, run_key: str = "k"):
     folder.mkdir(parents=True, exist_ok=True)
-    train_segmenter(dataset.load_image, {i: dataset.mask_path(i) for i in ids}, 5, MODEL, TRAIN, folder / "model.pt",
-                    folder / "ckpt.pt", folder / "history.csv", run_key, torch.device("cpu"))
+    train_segmenter(
+        dataset.load_image,
+        {i: dataset.mask_path(i) for i in ids},
+        5,
+        MODEL,
+        TRAIN,
+        folder / "model.pt",
+        folder / "ckpt.pt",
+        folder / "history.csv",
+        run_key,
+        torch.device("cpu"),
+    )
     return torch.load(folder / "model.pt", weights_only=True), (folder / "history.csv").read_text()
 
 
@@ -199,25 +221,44 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
         "segmentation": {
             "model": {"backbone": "efficientnet_lite2", "weights": "none", "output_stride": 16, "aspp_rates": [2]},
             "train": {},
-            "crf": {"gaussian_sxy": 1, "gaussian_compat": 3, "bilateral_sxy": 67, "bilateral_srgb": 3,
-                    "bilateral_compat": 4, "iterations": 2},
+            "crf": {
+                "gaussian_sxy": 1,
+                "gaussian_compat": 3,
+                "bilateral_sxy": 67,
+                "bilateral_srgb": 3,
+                "bilateral_compat": 4,
+                "iterations": 2,
+            },
         },
     }
-    training_set_stage(spec, ids[:4], "ground_truth", str(tmp_path / "set.json"), str(tmp_path / "s.csv"),
-                       str(tmp_path / "s.md"))
+    training_set_stage(
+        spec, ids[:4], "ground_truth", str(tmp_path / "set.json"), str(tmp_path / "s.csv"), str(tmp_path / "s.md")
+    )
     manifest = json.loads((tmp_path / "set.json").read_text())
     assert manifest["source"] == "ground_truth" and sorted(manifest["images"]) == sorted(ids[:4])
     torch.manual_seed(0)
     model = DeepLabParams.from_config(spec["segmentation"]["model"]).build(5)
     torch.save(model.state_dict(), tmp_path / "model.pt")
-    args = (spec, ids[4:], str(tmp_path / "model.pt"), str(tmp_path / "seg"), str(tmp_path / "crf"),
-            str(tmp_path / "seg.json"), str(tmp_path / "crf.json"), "cpu")
+    args = (
+        spec,
+        ids[4:],
+        str(tmp_path / "model.pt"),
+        str(tmp_path / "seg"),
+        str(tmp_path / "crf"),
+        str(tmp_path / "seg.json"),
+        str(tmp_path / "crf.json"),
+        "cpu",
+    )
     infer_shard(*args)
     for folder in ("seg", "crf"):
         for image_id in ids[4:]:
             path = tmp_path / folder / "images" / f"{image_id}.png"
             labels = read_label_png(path)
-            assert labels.shape == load_rgb(dataset.image_path(image_id)).shape[:2] and labels.max() < 5 and stored_png_key(path)
+            assert (
+                labels.shape == load_rgb(dataset.image_path(image_id)).shape[:2]
+                and labels.max() < 5
+                and stored_png_key(path)
+            )
     with caplog.at_level("INFO"):
         infer_shard(*args)
     assert caplog.text.count("shard done: 0 computed, 2 reused") == 2

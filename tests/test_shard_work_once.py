@@ -11,18 +11,24 @@ import torch
 
 import wsgcn.steps.random_walk as random_walk_step
 import wsgcn.steps.segment as segment_step
+from wsgcn.cam.files import cam_result_path
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.data.images import load_rgb
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.io.label_png import read_label_png
 from wsgcn.io.layout import boundary_path, label_path
-from wsgcn.cam.files import cam_result_path
 from wsgcn.segmentation.train import DeepLabParams
 
 CLASSES = ["disk", "square", "triangle", "cross"]
 SIZE = (48, 64)
-CRF = {"gaussian_sxy": 3, "gaussian_compat": 3, "bilateral_sxy": 50, "bilateral_srgb": 5, "bilateral_compat": 3,
-       "iterations": 2}
+CRF = {
+    "gaussian_sxy": 3,
+    "gaussian_compat": 3,
+    "bilateral_sxy": 50,
+    "bilateral_srgb": 5,
+    "bilateral_compat": 3,
+    "iterations": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +61,21 @@ def test_a_fresh_rw_shard_walks_each_image_once(demo, tmp_path: Path, monkeypatc
     for index, image_id in enumerate(ids):
         height, width = _size(dataset, image_id)
         grid = (-(-height // 4), -(-width // 4))
-        write_arrays(cam_result_path(tmp_path / "cam", image_id),
-                     {"keys": np.array([index % 4], np.int16), "cam": rng.random((1, *grid), dtype=np.float32)},
-                     {INPUT_KEY: f"cam-{image_id}"})
-        write_arrays(boundary_path(tmp_path / "boundary", image_id),
-                     {"boundary": rng.random(grid, dtype=np.float32) * 0.5},
-                     {INPUT_KEY: f"b-{image_id}", "height": height, "width": width})
-    spec = {"dataset": dataset, "random_walk": {"radius": 5, "beta": 10, "exp_times": 8, "background_threshold": 0.25},
-            "final_crf": {"softmax_quirk": True, **CRF}}
+        write_arrays(
+            cam_result_path(tmp_path / "cam", image_id),
+            {"keys": np.array([index % 4], np.int16), "cam": rng.random((1, *grid), dtype=np.float32)},
+            {INPUT_KEY: f"cam-{image_id}"},
+        )
+        write_arrays(
+            boundary_path(tmp_path / "boundary", image_id),
+            {"boundary": rng.random(grid, dtype=np.float32) * 0.5},
+            {INPUT_KEY: f"b-{image_id}", "height": height, "width": width},
+        )
+    spec = {
+        "dataset": dataset,
+        "random_walk": {"radius": 5, "beta": 10, "exp_times": 8, "background_threshold": 0.25},
+        "final_crf": {"softmax_quirk": True, **CRF},
+    }
     walks = _counting(monkeypatch, random_walk_step, "random_walk_labels")
     folders = [str(tmp_path / name) for name in ("cam", "boundary", "rw", "rw_crf")]
     args = (spec, ids, *folders, str(tmp_path / "rw.json"), str(tmp_path / "rw_crf.json"), "cpu")
@@ -76,14 +89,29 @@ def test_a_fresh_rw_shard_walks_each_image_once(demo, tmp_path: Path, monkeypatc
 
 def test_a_fresh_segment_shard_runs_the_network_once_per_image(demo, tmp_path: Path, monkeypatch):
     dataset, ids = demo
-    model_config = {"backbone": "efficientnet_lite2", "weights": "none", "output_stride": 16, "aspp_rates": [2],
-                    "msc_scales": [], "input_mean": None, "input_std": None}
+    model_config = {
+        "backbone": "efficientnet_lite2",
+        "weights": "none",
+        "output_stride": 16,
+        "aspp_rates": [2],
+        "msc_scales": [],
+        "input_mean": None,
+        "input_std": None,
+    }
     spec = {"dataset": dataset, "segmentation": {"model": model_config, "crf": CRF}}
     torch.manual_seed(0)
     torch.save(DeepLabParams.from_config(model_config).build(5).state_dict(), tmp_path / "model.pt")
     forwards = _counting(monkeypatch, segment_step, "upsampled_probabilities")
-    args = (spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "seg"), str(tmp_path / "seg_crf"),
-            str(tmp_path / "seg.json"), str(tmp_path / "seg_crf.json"), "cpu")
+    args = (
+        spec,
+        ids,
+        str(tmp_path / "model.pt"),
+        str(tmp_path / "seg"),
+        str(tmp_path / "seg_crf"),
+        str(tmp_path / "seg.json"),
+        str(tmp_path / "seg_crf.json"),
+        "cpu",
+    )
     segment_step.infer_shard(*args)
     assert forwards[0] == len(ids)
     for image_id in ids:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import PROJECT, html_tables, rendered_dom, run_snakemake
 from PIL import Image
 
-from conftest import PROJECT, html_tables, rendered_dom, run_snakemake
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.io.h5store import read_arrays
 
@@ -95,8 +95,12 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     assert f"report: {report}" in result.stdout + result.stderr
     tables = html_tables(report.read_text())
     assert [float(row[-1][1]) for row in tables["table1"]] == pytest.approx(table1["mIoU"].tolist(), abs=1e-9)
-    assert [float(row[-1][1]) for row in tables["segmentation"]] == pytest.approx(segmentation["mIoU"].tolist(), abs=1e-9)
-    assert [float(row[-1][1]) for row in tables["cam-threshold-sweep"]] == pytest.approx(sweep["miou"].tolist(), abs=1e-9)
+    assert [float(row[-1][1]) for row in tables["segmentation"]] == pytest.approx(
+        segmentation["mIoU"].tolist(), abs=1e-9
+    )
+    assert [float(row[-1][1]) for row in tables["cam-threshold-sweep"]] == pytest.approx(
+        sweep["miou"].tolist(), abs=1e-9
+    )
     dom_tables = html_tables(rendered_dom(report))
     assert dom_tables["segmentation"] == tables["segmentation"]
     run_snakemake(tmp_path, "--cores", "1", "--configfile", config_path, "--report", "snakemake-report.html")
@@ -115,7 +119,10 @@ def voc_workdir(tmp_path_factory) -> Path:
     (lists / "infer.txt").write_text("\n".join(ids[:16]) + "\n")
     config = tiny_cam_config(
         dataset={
-            "name": "tiny", "kind": "voc", "root": "data", "class_names": ["disk", "square", "triangle", "cross"],
+            "name": "tiny",
+            "kind": "voc",
+            "root": "data",
+            "class_names": ["disk", "square", "triangle", "cross"],
             "lists": {"train": "lists/train.txt", "infer": "lists/infer.txt", "eval": "lists/infer.txt"},
             "labels": {"source": "xml"},
         }
@@ -179,11 +186,24 @@ def _shard_log_summaries(workdir: Path, stage: str = "cam") -> list[str]:
 
 
 ONE_SHARD_RERUN = {
-    "check_inputs": 1, "cam": 1, "ir_label": 1, "boundary": 1, "random_walk": 1, "partial_labels": 1, "gcn": 1, "eval_cam": 1,
-    "eval_labels": 6, "table1": 1, "all": 1,
+    "check_inputs": 1,
+    "cam": 1,
+    "ir_label": 1,
+    "boundary": 1,
+    "random_walk": 1,
+    "partial_labels": 1,
+    "gcn": 1,
+    "eval_cam": 1,
+    "eval_labels": 6,
+    "table1": 1,
+    "all": 1,
     # the segmenter's training set reads every pseudo-label shard manifest: its chain is
     # scheduled, and train_seg finds its final checkpoint under the same run key
-    "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1,
+    "seg_data_gcn_crf": 1,
+    "train_seg_gcn_crf": 1,
+    "segment_gcn_crf": 1,
+    "eval_seg": 2,
+    "segmentation_table": 1,
     "report": 1,
 }
 
@@ -242,10 +262,21 @@ def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Pa
     config.setdefault("gcn", {}).setdefault("train", {})["laplacian_weight"] = 0.0
     # the GCN + CRF labels change, so does everything trained on them: no CAM, IRNet or RW job
     assert dry_run_jobs(voc_workdir, config, "gcn.yaml") == {
-        "gcn": 4, "eval_labels": 2, "stage_params": 5, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+        "gcn": 4,
+        "eval_labels": 2,
+        "stage_params": 5,
+        "table1": 1,
+        "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1,
+        "eval_seg": 2,
+        "segmentation_table": 1,
+        "report": 1,
+        "all": 1,
     }
-    _rerun_changed(voc_workdir, config, "gcn.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "rw_crf", "partial"))
+    _rerun_changed(
+        voc_workdir, config, "gcn.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "rw_crf", "partial")
+    )
     summaries = _shard_log_summaries(voc_workdir, "gcn")  # GCN labels, then their CRF, per shard
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (16, 0)
     _switching_back_reruns_only_the_summaries(voc_workdir)
@@ -257,8 +288,18 @@ def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: P
     # the random-walk and GCN jobs are rescheduled for their CRF outputs (they rewrite their
     # label manifests too, so the RW and GCN evaluations are scheduled again) ...
     assert dry_run_jobs(voc_workdir, config, "crf.yaml") == {
-        "random_walk": 4, "gcn": 4, "eval_labels": 4, "stage_params": 5, "table1": 1, "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+        "random_walk": 4,
+        "gcn": 4,
+        "eval_labels": 4,
+        "stage_params": 5,
+        "table1": 1,
+        "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1,
+        "eval_seg": 2,
+        "segmentation_table": 1,
+        "report": 1,
+        "all": 1,
     }
     _rerun_changed(voc_workdir, config, "crf.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial", "gcn"))
     # ... and reuse every stored RW and GCN label: only the CRF is computed
@@ -293,9 +334,25 @@ def test_changing_the_cam_schedule_reruns_everything_downstream_of_train_cam(voc
     config = base_config(voc_workdir)
     config["cam"]["train"]["epochs"] = 2
     assert dry_run_jobs(voc_workdir, config, "cam_schedule.yaml") == {
-        "train_cam": 1, "cam": 4, "eval_cam": 1, "ir_label": 4, "train_irn": 1, "boundary": 4, "random_walk": 4,
-        "partial_labels": 4, "gcn": 4, "eval_labels": 6, "stage_params": 13, "table1": 1, "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1, "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+        "train_cam": 1,
+        "cam": 4,
+        "eval_cam": 1,
+        "ir_label": 4,
+        "train_irn": 1,
+        "boundary": 4,
+        "random_walk": 4,
+        "partial_labels": 4,
+        "gcn": 4,
+        "eval_labels": 6,
+        "stage_params": 13,
+        "table1": 1,
+        "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1,
+        "eval_seg": 2,
+        "segmentation_table": 1,
+        "report": 1,
+        "all": 1,
     }
     _rerun_changed(voc_workdir, config, "cam_schedule.yaml", unchanged=())
     for stage in ("cam", "ir_label", "boundary", "partial_labels"):
@@ -328,8 +385,16 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {}
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
-        "gcn": 4, "eval_labels": 2, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+        "gcn": 4,
+        "eval_labels": 2,
+        "table1": 1,
+        "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1,
+        "eval_seg": 2,
+        "segmentation_table": 1,
+        "report": 1,
+        "all": 1,
     }
     _rerun_changed(
         voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial")
@@ -345,10 +410,21 @@ def test_editing_the_random_walk_retrains_no_irnet(voc_workdir: Path):
     module = voc_workdir / "project" / "wsgcn" / "affinity" / "random_walk.py"
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
-        "random_walk": 4, "gcn": 4, "eval_labels": 4, "table1": 1, "seg_data_gcn_crf": 1, "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1, "eval_seg": 2, "segmentation_table": 1, "report": 1, "all": 1,
+        "random_walk": 4,
+        "gcn": 4,
+        "eval_labels": 4,
+        "table1": 1,
+        "seg_data_gcn_crf": 1,
+        "train_seg_gcn_crf": 1,
+        "segment_gcn_crf": 1,
+        "eval_seg": 2,
+        "segmentation_table": 1,
+        "report": 1,
+        "all": 1,
     }
-    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "partial"))
+    _rerun_changed(
+        voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "partial")
+    )
     inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())
     summaries = _shard_log_summaries(voc_workdir, "random_walk")
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
@@ -359,7 +435,10 @@ def test_editing_the_cam_evaluation_reruns_only_the_evaluation(voc_workdir: Path
     module = voc_workdir / "project" / "wsgcn" / "cam" / "evaluate.py"
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
-        "eval_cam": 1, "table1": 1, "report": 1, "all": 1,
+        "eval_cam": 1,
+        "table1": 1,
+        "report": 1,
+        "all": 1,
     }
     _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "partial"))
 
@@ -380,7 +459,9 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path: Path, change, 
     result = run_snakemake(tmp_path, "--cores", "1", "--configfile", write_config(tmp_path, config), check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "Error validating config file" in output and f"'{key}'" in output or key in output.split("ValidationError")[1]
+    assert ("Error validating config file" in output and f"'{key}'" in output) or key in output.split(
+        "ValidationError"
+    )[1]
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
 
 

@@ -63,7 +63,12 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-HELP = {"bool": "true or false", "Spec": "JSON object", "JsonList": "JSON list", "Sequence[str]": "image ids: JSON list or id-list file"}
+HELP = {
+    "bool": "true or false",
+    "Spec": "JSON object",
+    "JsonList": "JSON list",
+    "Sequence[str]": "image ids: JSON list or id-list file",
+}
 
 
 def _add_option(parser: argparse.ArgumentParser, parameter: StepParameter) -> None:

@@ -119,10 +119,7 @@ def _leaves(spec: dict[str, Any], prefix: str, required: bool) -> Iterator[tuple
 
 
 def _row(key: str, spec: dict[str, Any], required: bool) -> str:
-    if "default" in spec:
-        default = _format_value(spec["default"])
-    else:
-        default = "required" if required else "-"
+    default = _format_value(spec["default"]) if "default" in spec else ("required" if required else "-")
     description = _cell(spec.get("description", "")).replace("<", "&lt;")
     cells = [_cell(f"`{key}`"), _cell(_type_of(spec)), _cell(_allowed(spec)), _cell(default), description]
     return "| " + " | ".join(cells) + " |"

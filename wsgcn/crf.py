@@ -7,8 +7,9 @@ steps. Kernel widths are in pixels (sxy) and 8-bit colour units (srgb).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pydensecrf.densecrf as dcrf
@@ -45,7 +46,9 @@ def _inference(rgb: np.ndarray, unary: np.ndarray, n_labels: int, params: CrfPar
     return np.asarray(crf.inference(params.iterations), dtype=np.float32).reshape(n_labels, height, width)
 
 
-def crf_from_labels(rgb: np.ndarray, labels: np.ndarray, n_labels: int, gt_prob: float, params: CrfParams) -> np.ndarray:
+def crf_from_labels(
+    rgb: np.ndarray, labels: np.ndarray, n_labels: int, gt_prob: float, params: CrfParams
+) -> np.ndarray:
     """IRNet ``crf_inference_label``: hard labels (H, W) in 0..n_labels-1 -> refined labels (H, W) int64."""
     if n_labels == 1:
         return np.zeros(labels.shape, np.int64)

@@ -26,7 +26,12 @@ def make_poly_sgd(
     global ``weight_decay``, whatever a group's multiplier."""
     effective_momentum = weight_decay if published_momentum_quirk else momentum
     param_groups = [
-        {"params": params, "lr": lr, "initial_lr": lr, "weight_decay": weight_decay * (decay_mult[0] if decay_mult else 1.0)}
+        {
+            "params": params,
+            "lr": lr,
+            "initial_lr": lr,
+            "weight_decay": weight_decay * (decay_mult[0] if decay_mult else 1.0),
+        }
         for params, lr, *decay_mult in groups
         if params
     ]

@@ -18,9 +18,7 @@ def params_from_config(cls: type[ParamsT], config: Mapping[str, Any], section: s
     unknown = set(config) - set(known)
     if unknown:
         raise ConfigError(f"{section}: unknown keys {sorted(unknown)}")
-    values = {
-        name: tuple(value) if isinstance(known[name].default, tuple) else value for name, value in config.items()
-    }
+    values = {name: tuple(value) if isinstance(known[name].default, tuple) else value for name, value in config.items()}
     return cls(**values)
 
 

@@ -28,6 +28,7 @@ from wsgcn.runtime import derived_seed
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TrainParams(ConfigParams):
     """What every trained network shares: schedule, poly SGD, seed, checkpoints.
@@ -130,7 +131,9 @@ def run_training(
         history.append(f"{step},{epoch},{factor:.6f},{loss.item():.6f}")
         if step % 10 == 0 or step == max_step:
             rate = (time.perf_counter() - started) / (step - first)
-            log.info("step %d/%d epoch %d loss %.4f lr x%.4f (%.2f s/step)", step, max_step, epoch, loss.item(), factor, rate)
+            log.info(
+                "step %d/%d epoch %d loss %.4f lr x%.4f (%.2f s/step)", step, max_step, epoch, loss.item(), factor, rate
+            )
         if step % params.checkpoint_every == 0 or step % per_epoch == 0 or step == max_step:
             state = {"run_key": run_key, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict()}
             save_checkpoint(checkpoint_path, {**state, "history": history})

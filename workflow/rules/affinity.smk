@@ -10,20 +10,24 @@ rule ir_label:
         code=step_code("ir_label"),
     output:
         manifest=f"{IR_LABEL_DIR}/shards/{{shard}}.json",
-    params:
-        spec=IR_LABEL_SPEC,
-        ids=shard_ids_json,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=240,
     log:
         f"logs/{DATASET_NAME}/ir_label/{IR_LABEL_HASH}/{{shard}}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/ir_label/{IR_LABEL_HASH}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        spec=IR_LABEL_SPEC,
+        ids=shard_ids_json,
     shell:
         step_command(
-            "ir-label", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, out_dir=IR_LABEL_DIR,
+            "ir-label",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            cam_dir=CAM_DIR,
+            out_dir=IR_LABEL_DIR,
             manifest_path="{output.manifest:q}",
         )
 
@@ -41,21 +45,27 @@ rule train_irn:
     output:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         history=f"{TRAIN_IRN_DIR}/history.csv",
-    params:
-        spec=TRAIN_IRN_SPEC,
-    threads: 8
-    resources:
-        mem_mb=8000,
-        runtime=720,
     log:
         f"logs/{DATASET_NAME}/train_irn/{TRAIN_IRN_HASH}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/train_irn/{TRAIN_IRN_HASH}.tsv"
+    threads: 8
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    params:
+        spec=TRAIN_IRN_SPEC,
     shell:
         step_command(
-            "train-irn", spec="{params.spec:q}", ids="{input.image_list:q}", ir_dir=IR_LABEL_DIR,
-            model_path="{output.model:q}", checkpoint_path=f"{TRAIN_IRN_DIR}/checkpoint.pt",
-            history_path="{output.history:q}", device=DEVICE, threads="{threads}",
+            "train-irn",
+            spec="{params.spec:q}",
+            ids="{input.image_list:q}",
+            ir_dir=IR_LABEL_DIR,
+            model_path="{output.model:q}",
+            checkpoint_path=f"{TRAIN_IRN_DIR}/checkpoint.pt",
+            history_path="{output.history:q}",
+            device=DEVICE,
+            threads="{threads}",
         )
 
 
@@ -68,21 +78,27 @@ rule boundary:
         code=step_code("boundary"),
     output:
         manifest=f"{BOUNDARY_DIR}/shards/{{shard}}.json",
-    params:
-        spec=BOUNDARY_SPEC,
-        ids=shard_ids_json,
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=240,
     log:
         f"logs/{DATASET_NAME}/boundary/{BOUNDARY_HASH}/{{shard}}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/boundary/{BOUNDARY_HASH}/{{shard}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        spec=BOUNDARY_SPEC,
+        ids=shard_ids_json,
     shell:
         step_command(
-            "boundary", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}",
-            out_dir=BOUNDARY_DIR, manifest_path="{output.manifest:q}", device=DEVICE, threads="{threads}",
+            "boundary",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            model_path="{input.model:q}",
+            out_dir=BOUNDARY_DIR,
+            manifest_path="{output.manifest:q}",
+            device=DEVICE,
+            threads="{threads}",
         )
 
 
@@ -94,22 +110,30 @@ rule random_walk:
     output:
         rw=f"{RW_DIR}/shards/{{shard}}.json",
         rw_crf=f"{RW_CRF_DIR}/shards/{{shard}}.json",
-    params:
-        spec=RW_SPEC,
-        ids=shard_ids_json,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=240,
     log:
         f"logs/{DATASET_NAME}/random_walk/{RW_CRF_HASH}/{{shard}}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/random_walk/{RW_CRF_HASH}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        spec=RW_SPEC,
+        ids=shard_ids_json,
     shell:
         step_command(
-            "random-walk", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, boundary_dir=BOUNDARY_DIR,
-            rw_dir=RW_DIR, rw_crf_dir=RW_CRF_DIR, rw_manifest="{output.rw:q}", rw_crf_manifest="{output.rw_crf:q}",
-            device=DEVICE, threads="{threads}",
+            "random-walk",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            cam_dir=CAM_DIR,
+            boundary_dir=BOUNDARY_DIR,
+            rw_dir=RW_DIR,
+            rw_crf_dir=RW_CRF_DIR,
+            rw_manifest="{output.rw:q}",
+            rw_crf_manifest="{output.rw_crf:q}",
+            device=DEVICE,
+            threads="{threads}",
         )
 
 
@@ -131,6 +155,8 @@ rule eval_labels:
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",
+    log:
+        f"logs/{DATASET_NAME}/eval_labels/{{stage}}-{{digest}}.log",
     wildcard_constraints:
         stage="|".join(LABEL_STAGE_NAMES),
         digest="[0-9a-f]{10}",
@@ -139,11 +165,14 @@ rule eval_labels:
         folder=_label_folder,
         name=lambda wc: _label_title(wc)[0],
         partial=lambda wc: str(_label_title(wc)[1]).lower(),
-    log:
-        f"logs/{DATASET_NAME}/eval_labels/{{stage}}-{{digest}}.log",
     shell:
         step_command(
-            "eval-labels", spec="{params.spec:q}", ids="{input.eval_list:q}", folder="{params.folder:q}",
-            what="{params.name:q}", partial="{params.partial}", csv_path="{output.csv:q}",
+            "eval-labels",
+            spec="{params.spec:q}",
+            ids="{input.eval_list:q}",
+            folder="{params.folder:q}",
+            what="{params.name:q}",
+            partial="{params.partial}",
+            csv_path="{output.csv:q}",
             markdown_path="{output.markdown:q}",
         )

@@ -12,20 +12,25 @@ rule train_cam:
     output:
         model=f"{TRAIN_CAM_DIR}/model.pt",
         history=f"{TRAIN_CAM_DIR}/history.csv",
-    params:
-        spec=TRAIN_CAM_SPEC,
-    threads: 8
-    resources:
-        mem_mb=8000,
-        runtime=720,
     log:
         f"logs/{DATASET_NAME}/train_cam/{TRAIN_CAM_HASH}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/train_cam/{TRAIN_CAM_HASH}.tsv"
+    threads: 8
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    params:
+        spec=TRAIN_CAM_SPEC,
     shell:
         step_command(
-            "train-cam", spec="{params.spec:q}", ids="{input.image_list:q}", model_path="{output.model:q}",
-            checkpoint_path=f"{TRAIN_CAM_DIR}/checkpoint.pt", history_path="{output.history:q}", device=DEVICE,
+            "train-cam",
+            spec="{params.spec:q}",
+            ids="{input.image_list:q}",
+            model_path="{output.model:q}",
+            checkpoint_path=f"{TRAIN_CAM_DIR}/checkpoint.pt",
+            history_path="{output.history:q}",
+            device=DEVICE,
             threads="{threads}",
         )
 
@@ -39,21 +44,27 @@ rule cam:
         code=step_code("cam"),
     output:
         manifest=f"{CAM_DIR}/shards/{{shard}}.json",
-    params:
-        spec=CAM_SPEC,
-        ids=shard_ids_json,
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=240,
     log:
         f"logs/{DATASET_NAME}/cam/{CAM_HASH}/{{shard}}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/cam/{CAM_HASH}/{{shard}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        spec=CAM_SPEC,
+        ids=shard_ids_json,
     shell:
         step_command(
-            "cam", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}", cam_dir=CAM_DIR,
-            manifest_path="{output.manifest:q}", device=DEVICE, threads="{threads}",
+            "cam",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            model_path="{input.model:q}",
+            cam_dir=CAM_DIR,
+            manifest_path="{output.manifest:q}",
+            device=DEVICE,
+            threads="{threads}",
         )
 
 
@@ -69,14 +80,20 @@ rule eval_cam:
         markdown=f"{CAM_DIR}/eval/cam_miou.md",
         sweep_csv=f"{CAM_DIR}/eval/threshold_sweep.csv",
         sweep_markdown=f"{CAM_DIR}/eval/threshold_sweep.md",
-    params:
-        spec=EVAL_SPEC,
     log:
         f"logs/{DATASET_NAME}/eval_cam/{CAM_HASH}.log",
+    params:
+        spec=EVAL_SPEC,
     shell:
         step_command(
-            "eval-cam", spec="{params.spec:q}", ids="{input.eval_list:q}", cam_dir=CAM_DIR,
-            threshold=config["cam"]["eval"]["threshold"], sweep=config["cam"]["eval"]["sweep_thresholds"],
-            csv_path="{output.csv:q}", markdown_path="{output.markdown:q}", sweep_csv_path="{output.sweep_csv:q}",
+            "eval-cam",
+            spec="{params.spec:q}",
+            ids="{input.eval_list:q}",
+            cam_dir=CAM_DIR,
+            threshold=config["cam"]["eval"]["threshold"],
+            sweep=config["cam"]["eval"]["sweep_thresholds"],
+            csv_path="{output.csv:q}",
+            markdown_path="{output.markdown:q}",
+            sweep_csv_path="{output.sweep_csv:q}",
             sweep_markdown_path="{output.sweep_markdown:q}",
         )

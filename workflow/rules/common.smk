@@ -43,13 +43,17 @@ def _read_lists():
 (TRAIN_IDS, INFER_IDS, EVAL_IDS), (TRAIN_LIST, INFER_LIST, EVAL_LIST) = _read_lists()
 _not_inferred = sorted(set(EVAL_IDS) - set(INFER_IDS))
 if _not_inferred:
-    raise WsgcnError(f"dataset.lists.eval: {len(_not_inferred)} ids are not in the infer list, e.g. {_not_inferred[:3]}")
+    raise WsgcnError(
+        f"dataset.lists.eval: {len(_not_inferred)} ids are not in the infer list, e.g. {_not_inferred[:3]}"
+    )
 
 SHARDS = make_shards(INFER_IDS, config["sharding"]["images_per_shard"])
 SHARD_OF = {image_id: shard for shard, ids in SHARDS.items() for image_id in ids}
 
+
 wildcard_constraints:
     shard=r"s\d{4}-of-\d{4}|img-[A-Za-z0-9_][A-Za-z0-9_.\-]*",
+
 
 # --- stage hashes: parameters chained with the upstream stage's hash -----------------
 
@@ -69,8 +73,12 @@ BACKBONE_SPEC = {"name": config["backbone"]["name"], "weights": config["backbone
 
 TRAIN_CAM_DIR, TRAIN_CAM_HASH = _stage(
     "train_cam",
-    {"backbone": BACKBONE_SPEC, "train": config["cam"]["train"], "class_names": DATASET_CONFIG["class_names"],
-     "train_ids": text_digest(*TRAIN_IDS)},
+    {
+        "backbone": BACKBONE_SPEC,
+        "train": config["cam"]["train"],
+        "class_names": DATASET_CONFIG["class_names"],
+        "train_ids": text_digest(*TRAIN_IDS),
+    },
 )
 CAM_DIR, CAM_HASH = _stage("cam", {"infer": config["cam"]["infer"]}, TRAIN_CAM_HASH)
 
@@ -148,8 +156,11 @@ GCN_DIR, GCN_CRF_DIR, GCN_SPEC = _gcn_setting(GCN["train"])
 # is the configured run.
 LOSS_ABLATION = {
     (entropy, laplacian): _gcn_setting(
-        {**GCN["train"], "entropy_weight": GCN["train"]["entropy_weight"] if entropy else 0,
-         "laplacian_weight": GCN["train"]["laplacian_weight"] if laplacian else 0}
+        {
+            **GCN["train"],
+            "entropy_weight": GCN["train"]["entropy_weight"] if entropy else 0,
+            "laplacian_weight": GCN["train"]["laplacian_weight"] if laplacian else 0,
+        }
     )
     for laplacian in (False, True)
     for entropy in (False, True)
@@ -160,7 +171,8 @@ for _gcn_dir, _crf_dir, _spec in LOSS_ABLATION.values():
 
 
 def _loss_name(entropy, laplacian):
-    return "GCN (fg + bg" + (" + entropy" if entropy else "") + (" + Laplacian" if laplacian else "") + ")"
+    losses = ["fg", "bg", *(["entropy"] if entropy else []), *(["Laplacian"] if laplacian else [])]
+    return f"GCN ({' + '.join(losses)})"
 
 
 # Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
@@ -172,13 +184,14 @@ LABEL_FOLDERS = {
 }
 for (_entropy, _laplacian), (_gcn_dir, _crf_dir, _) in LOSS_ABLATION.items():
     LABEL_FOLDERS[_gcn_dir] = (_loss_name(_entropy, _laplacian), False)
-    LABEL_FOLDERS[_crf_dir] = (_loss_name(_entropy, _laplacian) + " + CRF", False)
+    LABEL_FOLDERS[_crf_dir] = (f"{_loss_name(_entropy, _laplacian)} + CRF", False)
 LABEL_FOLDERS[GCN_DIR] = ("GCN", False)
 LABEL_FOLDERS[GCN_CRF_DIR] = ("GCN + CRF", False)
 LABEL_STAGE_NAMES = sorted({folder.split("/")[-2] for folder in LABEL_FOLDERS})
 
 
 # --- input functions -------------------------------------------------------------------
+
 
 def image_files(ids):
     return [str(DATASET.image_path(i)) for i in ids]

@@ -8,9 +8,9 @@ if DATASET_CONFIG["kind"] == "demo":
             masks=mask_files(INFER_IDS),
             labels=label_files(INFER_IDS),
             image_list=TRAIN_LIST,
-        localrule: True
         log:
             f"logs/{DATASET_NAME}/demo_data.log",
+        localrule: True
         shell:
             step_command("make-demo", root=DATASET.root, **config["demo"])
 
@@ -18,11 +18,11 @@ if DATASET_CONFIG["kind"] == "demo":
 rule stage_params:
     output:
         "{folder}/params.yaml",
-    params:
-        text=stage_params_json,
-    localrule: True
     log:
         "logs/stage_params/{folder}.log",
+    localrule: True
+    params:
+        text=stage_params_json,
     shell:
         step_command("write-params", record="{params.text:q}", out="{output:q}")
 
@@ -36,15 +36,18 @@ rule check_inputs:
         code=CHECK_CODE,
     output:
         record=f"{CHECK_DIR}/{{shard}}.json",
+    log:
+        f"logs/{DATASET_NAME}/input_check/{{shard}}.log",
+    localrule: True
     params:
         spec=CHECK_SPEC,
         ids=shard_ids_json,
         mask_ids=lambda wildcards: canonical_json(shard_mask_ids(wildcards)),
-    localrule: True
-    log:
-        f"logs/{DATASET_NAME}/input_check/{{shard}}.log",
     shell:
         step_command(
-            "check-inputs", spec="{params.spec:q}", ids="{params.ids:q}", mask_ids="{params.mask_ids:q}",
+            "check-inputs",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            mask_ids="{params.mask_ids:q}",
             record="{output.record:q}",
         )

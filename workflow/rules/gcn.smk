@@ -9,20 +9,24 @@ rule partial_labels:
         code=step_code("partial_labels"),
     output:
         manifest=f"{PARTIAL_DIR}/shards/{{shard}}.json",
-    params:
-        spec=PARTIAL_SPEC,
-        ids=shard_ids_json,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=120,
     log:
         f"logs/{DATASET_NAME}/partial_labels/{PARTIAL_HASH}/{{shard}}.log",
     benchmark:
         f"logs/{DATASET_NAME}/benchmarks/partial_labels/{PARTIAL_HASH}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        spec=PARTIAL_SPEC,
+        ids=shard_ids_json,
     shell:
         step_command(
-            "partial-labels", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, out_dir=PARTIAL_DIR,
+            "partial-labels",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            cam_dir=CAM_DIR,
+            out_dir=PARTIAL_DIR,
             manifest_path="{output.manifest:q}",
         )
 
@@ -42,20 +46,29 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
         output:
             gcn=f"{_gcn_dir}/shards/{{shard}}.json",
             gcn_crf=f"{_crf_dir}/shards/{{shard}}.json",
-        params:
-            spec=_spec,
-            ids=shard_ids_json,
-        threads: 2
-        resources:
-            mem_mb=4000,
-            runtime=480,
         log:
             f"logs/{DATASET_NAME}/gcn/{_crf_dir.split('/')[-1]}/{{shard}}.log",
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/gcn/{_crf_dir.split('/')[-1]}/{{shard}}.tsv"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=480,
+        params:
+            spec=_spec,
+            ids=shard_ids_json,
         shell:
             step_command(
-                "gcn", spec="{params.spec:q}", ids="{params.ids:q}", cam_dir=CAM_DIR, boundary_dir=BOUNDARY_DIR,
-                partial_dir=PARTIAL_DIR, gcn_dir=_gcn_dir, gcn_crf_dir=_crf_dir, gcn_manifest="{output.gcn:q}",
-                gcn_crf_manifest="{output.gcn_crf:q}", device=DEVICE, threads="{threads}",
+                "gcn",
+                spec="{params.spec:q}",
+                ids="{params.ids:q}",
+                cam_dir=CAM_DIR,
+                boundary_dir=BOUNDARY_DIR,
+                partial_dir=PARTIAL_DIR,
+                gcn_dir=_gcn_dir,
+                gcn_crf_dir=_crf_dir,
+                gcn_manifest="{output.gcn:q}",
+                gcn_crf_manifest="{output.gcn_crf:q}",
+                device=DEVICE,
+                threads="{threads}",
             )

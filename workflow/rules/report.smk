@@ -24,8 +24,11 @@ if _unknown_figure_ids:
 _MAIN_CHAIN = SEG_CHAINS[SEG["labels"]]
 REPORT_TABLES = [
     {"id": "table1", "caption": "Table 1: pseudo-label quality (mIoU, %)", "csv": f"{TABLES_DIR}/table1.csv"},
-    {"id": "cam-threshold-sweep", "caption": "CAM mIoU (%) by background threshold (cam.eval.threshold)",
-     "csv": f"{CAM_DIR}/eval/threshold_sweep.csv"},
+    {
+        "id": "cam-threshold-sweep",
+        "caption": "CAM mIoU (%) by background threshold (cam.eval.threshold)",
+        "csv": f"{CAM_DIR}/eval/threshold_sweep.csv",
+    },
     *(
         [{"id": "table2", "caption": "Table 2: GCN loss ablation (mIoU, %)", "csv": f"{TABLES_DIR}/table2.csv"}]
         if REPORT["table2"]
@@ -34,8 +37,11 @@ REPORT_TABLES = [
 ]
 REPORT_STATISTICS = [
     *(
-        {"id": f"label-statistics-{source}", "caption": f"Segmentation training set from {LABEL_SET_TITLES[source]} labels",
-         "csv": f"{chain['data']}/label_statistics.csv"}
+        {
+            "id": f"label-statistics-{source}",
+            "caption": f"Segmentation training set from {LABEL_SET_TITLES[source]} labels",
+            "csv": f"{chain['data']}/label_statistics.csv",
+        }
         for source, chain in SEG_CHAINS.items()
     ),
 ]
@@ -43,7 +49,11 @@ REPORT_PER_CLASS = [
     {
         "id": "segmentation",
         "caption": f"Segmentation (paper's Table 5 layout): DeepLabv2 on {len(SEG_EVAL_IDS)} evaluation images",
-        "rows": [[SEG_FOLDERS[chain[stage]], f"{chain[stage]}/eval/miou.csv"] for chain in SEG_CHAINS.values() for stage in ("seg", "seg_crf")],
+        "rows": [
+            [SEG_FOLDERS[chain[stage]], f"{chain[stage]}/eval/miou.csv"]
+            for chain in SEG_CHAINS.values()
+            for stage in ("seg", "seg_crf")
+        ],
     },
     {
         "id": "pseudo-labels",
@@ -56,15 +66,25 @@ REPORT_FIGURES = [
         "id": "figure-pseudo-labels",
         "caption": "Pseudo labels (as the paper's Fig. 2).",
         "ids": _figure_ids(),
-        "columns": [["image", "image"], ["partial labels", PARTIAL_DIR], ["RW", RW_DIR], ["GCN", GCN_DIR],
-                    ["GCN + CRF", GCN_CRF_DIR], ["ground truth", "truth"]],
+        "columns": [
+            ["image", "image"],
+            ["partial labels", PARTIAL_DIR],
+            ["RW", RW_DIR],
+            ["GCN", GCN_DIR],
+            ["GCN + CRF", GCN_CRF_DIR],
+            ["ground truth", "truth"],
+        ],
     },
     {
         "id": "figure-segmentation",
         "caption": f"Segmenter trained on {LABEL_SET_TITLES[SEG['labels']]} labels, evaluation images.",
         "ids": SEG_EVAL_IDS[: REPORT["figure_count"]],
-        "columns": [["image", "image"], ["DeepLabv2", _MAIN_CHAIN["seg"]], ["DeepLabv2 + CRF", _MAIN_CHAIN["seg_crf"]],
-                    ["ground truth", "truth"]],
+        "columns": [
+            ["image", "image"],
+            ["DeepLabv2", _MAIN_CHAIN["seg"]],
+            ["DeepLabv2 + CRF", _MAIN_CHAIN["seg_crf"]],
+            ["ground truth", "truth"],
+        ],
     },
 ]
 REPORT_TIMINGS = {
@@ -76,8 +96,14 @@ REPORT_TIMINGS = {
     "random_walk (+ CRF)": [f"{BENCHMARKS}/random_walk/{RW_CRF_HASH}/*.tsv"],
     "partial_labels": [f"{BENCHMARKS}/partial_labels/{PARTIAL_HASH}/*.tsv"],
     "gcn (+ CRF)": [f"{BENCHMARKS}/gcn/{_hash(GCN_CRF_DIR)}/*.tsv"],
-    **{f"train_seg ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/train_seg/{_hash(c['train'])}.tsv"] for s, c in SEG_CHAINS.items()},
-    **{f"segment ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/segment/{_hash(c['seg_crf'])}/*.tsv"] for s, c in SEG_CHAINS.items()},
+    **{
+        f"train_seg ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/train_seg/{_hash(c['train'])}.tsv"]
+        for s, c in SEG_CHAINS.items()
+    },
+    **{
+        f"segment ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/segment/{_hash(c['seg_crf'])}/*.tsv"]
+        for s, c in SEG_CHAINS.items()
+    },
 }
 REPORT_INPUT_CHECKS = check_records(INFER_IDS)
 REPORT_SPEC = canonical_json(
@@ -104,10 +130,10 @@ rule report:
         code=[str(p) for p in module_sources("wsgcn.report.build")],
     output:
         report(REPORT_HTML, caption="../report/report.rst", category="Report"),
-    params:
-        spec=REPORT_SPEC,
-    localrule: True
     log:
         f"logs/{DATASET_NAME}/report.log",
+    localrule: True
+    params:
+        spec=REPORT_SPEC,
     shell:
         step_command("report", spec="{params.spec:q}", out="{output:q}")

@@ -32,15 +32,25 @@ if _without_labels and {SEG["labels"], *SEG["compare_labels"]} != {"ground_truth
     )
 SEG_SPLIT_DIR, _ = _stage(
     "seg_split",
-    {"train": text_digest(*SEG_TRAIN_IDS), "eval": text_digest(*SEG_EVAL_IDS), "holdout": SEG["holdout"],
-     "holdout_seed": SEG["holdout_seed"]},
+    {
+        "train": text_digest(*SEG_TRAIN_IDS),
+        "eval": text_digest(*SEG_EVAL_IDS),
+        "holdout": SEG["holdout"],
+        "holdout_seed": SEG["holdout_seed"],
+    },
 )
 SEG_TRAIN_LIST = f"{SEG_SPLIT_DIR}/train.txt"
 SEG_EVAL_LIST = f"{SEG_SPLIT_DIR}/eval.txt"
 SEG_SHARDS = make_shards(SEG_EVAL_IDS, config["sharding"]["images_per_shard"])
 
 PSEUDO_LABEL_DIRS = {"gcn_crf": GCN_CRF_DIR, "gcn": GCN_DIR, "rw": RW_DIR, "rw_crf": RW_CRF_DIR, "ground_truth": None}
-LABEL_SET_TITLES = {"gcn_crf": "GCN + CRF", "gcn": "GCN", "rw": "RW", "rw_crf": "RW + CRF", "ground_truth": "ground truth"}
+LABEL_SET_TITLES = {
+    "gcn_crf": "GCN + CRF",
+    "gcn": "GCN",
+    "rw": "RW",
+    "rw_crf": "RW + CRF",
+    "ground_truth": "ground truth",
+}
 
 
 def _seg_chain(source):
@@ -73,13 +83,18 @@ rule seg_split:
     output:
         train=SEG_TRAIN_LIST,
         eval=SEG_EVAL_LIST,
-    localrule: True
     log:
         f"logs/{DATASET_NAME}/seg_split.log",
+    localrule: True
     shell:
         step_command(
-            "seg-split", train_list="{input.train_list:q}", holdout=SEG["holdout"], seed=SEG["holdout_seed"],
-            train_out="{output.train:q}", eval_out="{output.eval:q}", eval_list=SEG_EVAL_SOURCE,
+            "seg-split",
+            train_list="{input.train_list:q}",
+            holdout=SEG["holdout"],
+            seed=SEG["holdout_seed"],
+            train_out="{output.train:q}",
+            eval_out="{output.eval:q}",
+            eval_list=SEG_EVAL_SOURCE,
         )
 
 
@@ -97,15 +112,20 @@ for _source, _chain in SEG_CHAINS.items():
             manifest=f"{_chain['data']}/training_set.json",
             stats_csv=f"{_chain['data']}/label_statistics.csv",
             stats_markdown=f"{_chain['data']}/label_statistics.md",
-        params:
-            spec=EVAL_SPEC,
         log:
             f"logs/{DATASET_NAME}/seg_data/{_chain['data'].split('/')[-1]}.log",
+        params:
+            spec=EVAL_SPEC,
         shell:
             step_command(
-                "seg-data", spec="{params.spec:q}", ids="{input.train_list:q}", source=_source,
-                manifest_path="{output.manifest:q}", stats_csv="{output.stats_csv:q}",
-                stats_md="{output.stats_markdown:q}", label_dir=_chain["labels"],
+                "seg-data",
+                spec="{params.spec:q}",
+                ids="{input.train_list:q}",
+                source=_source,
+                manifest_path="{output.manifest:q}",
+                stats_csv="{output.stats_csv:q}",
+                stats_md="{output.stats_markdown:q}",
+                label_dir=_chain["labels"],
             )
 
     rule:
@@ -117,20 +137,25 @@ for _source, _chain in SEG_CHAINS.items():
         output:
             model=f"{_chain['train']}/model.pt",
             history=f"{_chain['train']}/history.csv",
-        params:
-            spec=SEG_TRAIN_SPEC,
-        threads: 8
-        resources:
-            mem_mb=8000,
-            runtime=1440,
         log:
             f"logs/{DATASET_NAME}/train_seg/{_chain['train'].split('/')[-1]}.log",
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/train_seg/{_chain['train'].split('/')[-1]}.tsv"
+        threads: 8
+        resources:
+            mem_mb=8000,
+            runtime=1440,
+        params:
+            spec=SEG_TRAIN_SPEC,
         shell:
             step_command(
-                "train-seg", spec="{params.spec:q}", manifest_path="{input.manifest:q}", model_path="{output.model:q}",
-                checkpoint_path=f"{_chain['train']}/checkpoint.pt", history_path="{output.history:q}", device=DEVICE,
+                "train-seg",
+                spec="{params.spec:q}",
+                manifest_path="{input.manifest:q}",
+                model_path="{output.model:q}",
+                checkpoint_path=f"{_chain['train']}/checkpoint.pt",
+                history_path="{output.history:q}",
+                device=DEVICE,
                 threads="{threads}",
             )
 
@@ -144,22 +169,29 @@ for _source, _chain in SEG_CHAINS.items():
         output:
             seg=f"{_chain['seg']}/shards/{{shard}}.json",
             seg_crf=f"{_chain['seg_crf']}/shards/{{shard}}.json",
-        params:
-            spec=SEG_INFER_SPEC,
-            ids=lambda wc: canonical_json(SEG_SHARDS[wc.shard]),
-        threads: 2
-        resources:
-            mem_mb=4000,
-            runtime=240,
         log:
             f"logs/{DATASET_NAME}/segment/{_chain['seg_crf'].split('/')[-1]}/{{shard}}.log",
         benchmark:
             f"logs/{DATASET_NAME}/benchmarks/segment/{_chain['seg_crf'].split('/')[-1]}/{{shard}}.tsv"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=240,
+        params:
+            spec=SEG_INFER_SPEC,
+            ids=lambda wc: canonical_json(SEG_SHARDS[wc.shard]),
         shell:
             step_command(
-                "segment", spec="{params.spec:q}", ids="{params.ids:q}", model_path="{input.model:q}",
-                seg_dir=_chain["seg"], seg_crf_dir=_chain["seg_crf"], seg_manifest="{output.seg:q}",
-                seg_crf_manifest="{output.seg_crf:q}", device=DEVICE, threads="{threads}",
+                "segment",
+                spec="{params.spec:q}",
+                ids="{params.ids:q}",
+                model_path="{input.model:q}",
+                seg_dir=_chain["seg"],
+                seg_crf_dir=_chain["seg_crf"],
+                seg_manifest="{output.seg:q}",
+                seg_crf_manifest="{output.seg_crf:q}",
+                device=DEVICE,
+                threads="{threads}",
             )
 
 
@@ -174,6 +206,8 @@ rule eval_seg:
     output:
         csv=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.csv",
         markdown=f"{RESULTS}/{DATASET_NAME}/{{stage}}/{{digest}}/eval/miou.md",
+    log:
+        f"logs/{DATASET_NAME}/eval_seg/{{stage}}-{{digest}}.log",
     wildcard_constraints:
         stage="seg|seg_crf",
         digest="[0-9a-f]{10}",
@@ -181,10 +215,14 @@ rule eval_seg:
         spec=EVAL_SPEC,
         folder=_label_folder,
         name=lambda wc: SEG_FOLDERS[_label_folder(wc)],
-    log:
-        f"logs/{DATASET_NAME}/eval_seg/{{stage}}-{{digest}}.log",
     shell:
         step_command(
-            "eval-labels", spec="{params.spec:q}", ids="{input.eval_list:q}", folder="{params.folder:q}",
-            what="{params.name:q}", partial=False, csv_path="{output.csv:q}", markdown_path="{output.markdown:q}",
+            "eval-labels",
+            spec="{params.spec:q}",
+            ids="{input.eval_list:q}",
+            folder="{params.folder:q}",
+            what="{params.name:q}",
+            partial=False,
+            csv_path="{output.csv:q}",
+            markdown_path="{output.markdown:q}",
         )

@@ -11,7 +11,11 @@ TABLE1 = [
 ]
 TABLE2 = [
     (
-        {"entropy loss": "x" if entropy else "", "Laplacian loss": "x" if laplacian else "", "dCRF": "x" if crf else ""},
+        {
+            "entropy loss": "x" if entropy else "",
+            "Laplacian loss": "x" if laplacian else "",
+            "dCRF": "x" if crf else "",
+        },
         f"{folders[1] if crf else folders[0]}/eval/miou.csv",
     )
     for crf in (False, True)
@@ -31,15 +35,18 @@ rule table1:
     output:
         csv=f"{TABLES_DIR}/table1.csv",
         markdown=f"{TABLES_DIR}/table1.md",
+    log:
+        f"logs/{DATASET_NAME}/tables/table1.log",
+    localrule: True
     params:
         rows=_summary_rows(TABLE1),
         title=f"Table 1: pseudo-label quality, mIoU (%) over {len(EVAL_IDS)} images",
-    localrule: True
-    log:
-        f"logs/{DATASET_NAME}/tables/table1.log",
     shell:
         step_command(
-            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
+            "summary-table",
+            rows="{params.rows:q}",
+            title="{params.title:q}",
+            csv="{output.csv:q}",
             markdown="{output.markdown:q}",
         )
 
@@ -50,15 +57,18 @@ rule table2:
     output:
         csv=f"{TABLES_DIR}/table2.csv",
         markdown=f"{TABLES_DIR}/table2.md",
+    log:
+        f"logs/{DATASET_NAME}/tables/table2.log",
+    localrule: True
     params:
         rows=_summary_rows(TABLE2),
         title=f"Table 2: GCN loss ablation (fg + bg losses always on), mIoU (%) over {len(EVAL_IDS)} images",
-    localrule: True
-    log:
-        f"logs/{DATASET_NAME}/tables/table2.log",
     shell:
         step_command(
-            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
+            "summary-table",
+            rows="{params.rows:q}",
+            title="{params.title:q}",
+            csv="{output.csv:q}",
             markdown="{output.markdown:q}",
         )
 
@@ -66,7 +76,10 @@ rule table2:
 # The segmentation table in the layout of the paper's Table 5 (per-class IoU on the
 # segmenter's evaluation split), one row per label set, without and with the CRF.
 SEG_TABLE = [
-    ({"training labels": LABEL_SET_TITLES[source], "CRF": "x" if crf else ""}, f"{chain['seg_crf' if crf else 'seg']}/eval/miou.csv")
+    (
+        {"training labels": LABEL_SET_TITLES[source], "CRF": "x" if crf else ""},
+        f"{chain['seg_crf' if crf else 'seg']}/eval/miou.csv",
+    )
     for source, chain in SEG_CHAINS.items()
     for crf in (False, True)
 ]
@@ -78,14 +91,18 @@ rule segmentation_table:
     output:
         csv=f"{TABLES_DIR}/segmentation.csv",
         markdown=f"{TABLES_DIR}/segmentation.md",
+    log:
+        f"logs/{DATASET_NAME}/tables/segmentation.log",
+    localrule: True
     params:
         rows=_summary_rows(SEG_TABLE),
         title=f"Segmentation: DeepLabv2, per-class IoU (%) over {len(SEG_EVAL_IDS)} evaluation images",
-    localrule: True
-    log:
-        f"logs/{DATASET_NAME}/tables/segmentation.log",
     shell:
         step_command(
-            "summary-table", rows="{params.rows:q}", title="{params.title:q}", csv="{output.csv:q}",
-            markdown="{output.markdown:q}", per_class=True,
+            "summary-table",
+            rows="{params.rows:q}",
+            title="{params.title:q}",
+            csv="{output.csv:q}",
+            markdown="{output.markdown:q}",
+            per_class=True,
         )

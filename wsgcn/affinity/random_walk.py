@@ -62,7 +62,9 @@ def transition_operator(boundary: torch.Tensor, radius: int, beta: float) -> tup
     return matrix, column_sums
 
 
-def propagate(values: torch.Tensor, boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, steps: int = 256) -> torch.Tensor:
+def propagate(
+    values: torch.Tensor, boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, steps: int = 256
+) -> torch.Tensor:
     """x T^steps for the rows of ``values`` (K, h, w) over the grid of ``boundary`` (h, w).
 
     Returns (K, h, w) in the dtype of ``values``. Computed in float64 as ``steps`` sparse
@@ -116,7 +118,12 @@ def random_walk_labels(
 
 
 def crf_refined_labels(
-    rgb: np.ndarray, scores: np.ndarray, keys: np.ndarray, background_threshold: float, crf: CrfParams, softmax_quirk: bool
+    rgb: np.ndarray,
+    scores: np.ndarray,
+    keys: np.ndarray,
+    background_threshold: float,
+    crf: CrfParams,
+    softmax_quirk: bool,
 ) -> np.ndarray:
     """RW + CRF: the walk scores (K, H, W) of the classes ``keys`` with a constant
     background plane ``background_threshold``, refined by the dCRF on ``rgb`` (H, W, 3);

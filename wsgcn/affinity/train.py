@@ -121,7 +121,13 @@ def irn_loss(
     dp_fg = ((pair - offsets).abs() * fg_pos[:, None]).sum() / (2 * fg_pos.sum() + EPSILON)
     dp_bg = (pair.abs() * bg_pos[:, None]).sum() / (2 * bg_pos.sum() + EPSILON)
     total = (bg_term / 2 + fg_term / 2 + neg_term) / 2 + (dp_fg + dp_bg) / 2
-    parts = {"pos_bg": bg_term.item(), "pos_fg": fg_term.item(), "neg": neg_term.item(), "dp_fg": dp_fg.item(), "dp_bg": dp_bg.item()}
+    parts = {
+        "pos_bg": bg_term.item(),
+        "pos_fg": fg_term.item(),
+        "neg": neg_term.item(),
+        "dp_fg": dp_fg.item(),
+        "dp_bg": dp_bg.item(),
+    }
     return total, parts
 
 

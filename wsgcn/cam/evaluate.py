@@ -20,7 +20,9 @@ def cam_to_label(high_res: np.ndarray, keys: Sequence[int], threshold: float) ->
     A constant background plane ``threshold`` is prepended, the argmax taken, and index
     ``i`` mapped to class ``keys[i - 1] + 1`` (0 stays background).
     """
-    planes = np.concatenate([np.full((1, *high_res.shape[1:]), threshold, dtype=np.float32), high_res.astype(np.float32)])
+    planes = np.concatenate(
+        [np.full((1, *high_res.shape[1:]), threshold, dtype=np.float32), high_res.astype(np.float32)]
+    )
     return plane_labels(keys)[np.argmax(planes, axis=0)]
 
 

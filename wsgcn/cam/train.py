@@ -44,7 +44,12 @@ class CamTrainParams(TrainParams):
 
 
 def _load_batch(
-    dataset: Dataset, ids: Sequence[str], params: CamTrainParams, fill: tuple[float, float, float], seed: int, epoch: int
+    dataset: Dataset,
+    ids: Sequence[str],
+    params: CamTrainParams,
+    fill: tuple[float, float, float],
+    seed: int,
+    epoch: int,
 ) -> torch.Tensor:
     crops = []
     for image_id in ids:

@@ -70,7 +70,9 @@ def check_shard(
     if problems:
         raise InputError(f"{len(problems)} of {len(ids)} images failed the input check:\n" + "\n".join(problems))
     no_foreground = [image_id for image_id, record in records.items() if not record.labels]
-    resized = [image_id for image_id, r in records.items() if (r.height, r.width) != (r.working_height, r.working_width)]
+    resized = [
+        image_id for image_id, r in records.items() if (r.height, r.width) != (r.working_height, r.working_width)
+    ]
     content = {
         "images": {image_id: asdict(record) for image_id, record in records.items()},
         "no_foreground": no_foreground,

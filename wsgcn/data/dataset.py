@@ -38,7 +38,7 @@ class Dataset:
     image_suffix: str = ".jpg"
     mask_dir: str = "SegmentationClass"
     annotation_dir: str = "Annotations"
-    working_size: WorkingSize = WorkingSize()
+    working_size: WorkingSize = field(default_factory=WorkingSize)
     _csv_labels: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -148,9 +148,7 @@ def _annotation_xml(image_id: str, mask: np.ndarray, class_names: Sequence[str])
     )
 
 
-def write_demo_dataset(
-    root: str | Path, num_images: int, seed: int, size: tuple[int, int] = (160, 208)
-) -> list[str]:
+def write_demo_dataset(root: str | Path, num_images: int, seed: int, size: tuple[int, int] = (160, 208)) -> list[str]:
     """Write a demo dataset in the VOC layout under ``root``; returns its ids.
 
     Writes ``JPEGImages``, ``SegmentationClass`` (palette PNG), ``Annotations`` (XML),

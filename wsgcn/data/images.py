@@ -70,8 +70,5 @@ def load_mask(path: str | Path, num_classes: int) -> np.ndarray:
     values = np.unique(mask)
     bad = values[(values >= num_classes) & (values != IGNORE_LABEL)]
     if bad.size:
-        raise InputError(
-            f"{path}: mask values {bad.tolist()} are outside 0..{num_classes - 1} and {IGNORE_LABEL}"
-        )
+        raise InputError(f"{path}: mask values {bad.tolist()} are outside 0..{num_classes - 1} and {IGNORE_LABEL}")
     return mask
-

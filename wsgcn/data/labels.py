@@ -32,7 +32,9 @@ def labels_from_xml(path: str | Path, class_names: Sequence[str]) -> tuple[int, 
     except ElementTree.ParseError as error:
         raise InputError(f"{path}: invalid XML ({error})") from error
     index = {name: i for i, name in enumerate(class_names)}
-    found = {index[element.text.strip()] for element in root.iter("name") if element.text and element.text.strip() in index}
+    found = {
+        index[element.text.strip()] for element in root.iter("name") if element.text and element.text.strip() in index
+    }
     return tuple(sorted(found))
 
 

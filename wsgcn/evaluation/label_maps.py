@@ -20,7 +20,8 @@ def load_truth(dataset: Dataset, image_id: str, prediction_shape: tuple[int, ...
     truth = dataset.load_mask(image_id)
     if truth.shape != prediction_shape:
         raise InputError(
-            f"{dataset.mask_path(image_id)}: mask size {truth.shape} (at the working size) differs from the prediction size {prediction_shape}"
+            f"{dataset.mask_path(image_id)}: mask size {truth.shape} (at the working size)"
+            f" differs from the prediction size {prediction_shape}"
         )
     return truth
 

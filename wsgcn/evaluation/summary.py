@@ -31,7 +31,7 @@ def per_class_table(rows: Sequence[tuple[Mapping[str, str], str | Path]]) -> pd.
     for columns, table_csv in rows:
         try:
             table = pd.read_csv(table_csv)
-            ious = dict(zip(table["class"], table["iou"]))
+            ious = dict(zip(table["class"], table["iou"], strict=False))
         except (OSError, KeyError, ValueError, pd.errors.ParserError) as error:
             raise InputError(f"{table_csv}: not a per-class IoU table ({error})") from error
         if "mIoU" not in ious:

@@ -187,7 +187,9 @@ def coarse_graph(
     gathered = torch.cat([keep_values, degree_values])
     scattered = torch.cat([degree_values, keep_values])
 
-    def on_device(rows: torch.Tensor, columns: torch.Tensor, weights: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    def on_device(
+        rows: torch.Tensor, columns: torch.Tensor, weights: torch.Tensor, shape: tuple[int, int]
+    ) -> torch.Tensor:
         return csr_matrix(rows, columns, weights, shape).float().to(device)
 
     def scatter_pair(row_scale: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""From the GCN's stride-4 log-probabilities to full-size labels (``GCN/train.py::postprocess_image_save``, ``GCN/CRF.py``)."""
+"""From the GCN's stride-4 log-probabilities to full-size labels
+(``GCN/train.py::postprocess_image_save``, ``GCN/CRF.py``)."""
 
 from __future__ import annotations
 

@@ -86,8 +86,16 @@ def graph_propagation(
     """
     if graph.mode == "fast":
         return coarse_graph(
-            boundary, radius, beta, exp_times, graph.block, graph.weak_degree, graph.tolerance, graph.degree_levels,
-            graph.link, device,
+            boundary,
+            radius,
+            beta,
+            exp_times,
+            graph.block,
+            graph.weak_degree,
+            graph.tolerance,
+            graph.degree_levels,
+            graph.link,
+            device,
         )
     edge = torch.from_numpy(boundary.astype(np.float64)).to(device)
     dense = dense_normalised_graph(edge, radius, beta, exp_times).float()

@@ -26,19 +26,18 @@ def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray], attrs: Mapp
     Arrays of >= 1024 elements are compressed (gzip level 9 + shuffle), chunked by their
     last two axes (one chunk per image plane).
     """
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as handle:
-            for name, array in arrays.items():
-                array = np.asarray(array)
-                if array.size >= 1024:
-                    chunks = (1,) * (array.ndim - 2) + array.shape[-2:] if array.ndim >= 2 else None
-                    handle.create_dataset(
-                        name, data=array, chunks=chunks, compression="gzip", compression_opts=9, shuffle=True
-                    )
-                else:
-                    handle.create_dataset(name, data=array)
-            for name, value in attrs.items():
-                handle.attrs[name] = value
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
+        for name, array in arrays.items():
+            array = np.asarray(array)
+            if array.size >= 1024:
+                chunks = (1,) * (array.ndim - 2) + array.shape[-2:] if array.ndim >= 2 else None
+                handle.create_dataset(
+                    name, data=array, chunks=chunks, compression="gzip", compression_opts=9, shuffle=True
+                )
+            else:
+                handle.create_dataset(name, data=array)
+        for name, value in attrs.items():
+            handle.attrs[name] = value
 
 
 def read_arrays(path: str | Path, names: tuple[str, ...] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

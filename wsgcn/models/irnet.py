@@ -127,7 +127,7 @@ class IRNet(nn.Module):
         height, width = reference.shape[-2:]
         maps = [
             reference if index == 1 else layer(taps[tap])[..., :height, :width]
-            for index, (layer, tap) in enumerate(zip(self.edge_layers, ("x1", "x2", "x3", "x4", "x5")))
+            for index, (layer, tap) in enumerate(zip(self.edge_layers, ("x1", "x2", "x3", "x4", "x5"), strict=False))
         ]
         return torch.cat(maps, dim=1)
 

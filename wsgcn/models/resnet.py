@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import resnet101, resnet50
+from torchvision.models import resnet50, resnet101
 
 
 class ResNetFeatures(nn.Module):

@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wsgcn.io.layout import label_path
 from wsgcn.data.check import flagged_images
 from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.errors import InputError
 from wsgcn.evaluation.summary import per_class_table
 from wsgcn.io.atomic import write_text_atomic
 from wsgcn.io.label_png import read_label_png
+from wsgcn.io.layout import label_path
 from wsgcn.report.figures import colour_labels, image_grid, per_class_bar_chart
 from wsgcn.report.html import document, html_table, png_image
 from wsgcn.report.runinfo import rule_timings, software_versions
@@ -56,11 +56,14 @@ def _figure_cell(dataset: Dataset, source: str, image_id: str) -> np.ndarray | N
 def _figure(dataset: Dataset, figure: Mapping[str, Any]) -> str:
     titles = [title for title, _ in figure["columns"]]
     rows = [
-        (image_id, [_figure_cell(dataset, source, image_id) for _, source in figure["columns"]]) for image_id in figure["ids"]
+        (image_id, [_figure_cell(dataset, source, image_id) for _, source in figure["columns"]])
+        for image_id in figure["ids"]
     ]
     if not rows:
         return '<p class="note">No images selected for this figure.</p>'
-    caption = f'<p class="note">{html.escape(figure["caption"])} Label colours: VOC palette; white = unlabelled (255).</p>'
+    caption = (
+        f'<p class="note">{html.escape(figure["caption"])} Label colours: VOC palette; white = unlabelled (255).</p>'
+    )
     return caption + png_image(image_grid(titles, rows), figure["caption"], figure["id"])
 
 
@@ -79,7 +82,9 @@ def _input_check_notes(dataset: Dataset, flagged: Mapping[str, list[str]]) -> st
             f" long side {limits.max_side} pixels) and were processed, labelled and evaluated resized: {listed}"
         )
     else:
-        size_note = f"No image needed resizing (limits: short side {limits.min_side}, long side {limits.max_side} pixels)."
+        size_note = (
+            f"No image needed resizing (limits: short side {limits.min_side}, long side {limits.max_side} pixels)."
+        )
     return f'<p class="note" id="no-foreground">{note}</p><p class="note" id="resized">{size_note}</p>'
 
 
@@ -91,7 +96,11 @@ def build_report(spec: Mapping[str, Any]) -> str:
         sections.append((table["caption"], html_table(_read_csv(table["csv"]), table["id"], table["caption"])))
     for group in spec["per_class"]:
         frame = per_class_table([({"method": name}, csv) for name, csv in group["rows"]])
-        chart = png_image(per_class_bar_chart(frame, "method", ["background", *dataset.class_names]), group["caption"], group["id"] + "-chart")
+        chart = png_image(
+            per_class_bar_chart(frame, "method", ["background", *dataset.class_names]),
+            group["caption"],
+            group["id"] + "-chart",
+        )
         sections.append((group["caption"], html_table(frame, group["id"], group["caption"] + ", IoU (%)") + chart))
     for figure in spec["figures"]:
         sections.append((figure["caption"], _figure(dataset, figure)))
@@ -102,7 +111,7 @@ def build_report(spec: Mapping[str, Any]) -> str:
     sections.append(("Timings", html_table(timings, "timings", "Wall time per step, from the rules' benchmark files")))
     sections.append(("Software", html_table(software_versions(), "software", "Versions used to build this report")))
     config_text = yaml.safe_dump(spec["config"], sort_keys=False)
-    sections.append(("Configuration", f"<pre id=\"config\">{html.escape(config_text)}</pre>"))
+    sections.append(("Configuration", f'<pre id="config">{html.escape(config_text)}</pre>'))
     return document(spec["title"], sections)
 
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from wsgcn.data.classes import voc_palette  # noqa: E402
+from wsgcn.data.classes import voc_palette
 
 
 def _png(figure: plt.Figure) -> bytes:
@@ -33,7 +33,12 @@ def per_class_bar_chart(table: pd.DataFrame, label_column: str, class_names: Seq
     positions = np.arange(len(classes))
     for index, (_, row) in enumerate(table.iterrows()):
         values = np.asarray([row[name] for name in classes], dtype=float)
-        axes.bar(positions + (index - (len(table) - 1) / 2) * width, np.nan_to_num(values), width, label=str(row[label_column]))
+        axes.bar(
+            positions + (index - (len(table) - 1) / 2) * width,
+            np.nan_to_num(values),
+            width,
+            label=str(row[label_column]),
+        )
     axes.set_xticks(positions, classes, rotation=60, ha="right")
     axes.set_ylabel("IoU (%)")
     axes.set_ylim(0, 100)

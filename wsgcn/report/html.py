@@ -63,7 +63,7 @@ def document(title: str, sections: Sequence[tuple[str, str]]) -> str:
     """The whole page: ``sections`` are (heading, inner HTML)."""
     parts = [f"<h2>{html.escape(heading)}</h2>\n{body}" for heading, body in sections]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style><script>{CHECK_IMAGES}</script></head>"
         f"<body><h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "\n</body></html>\n"
     )

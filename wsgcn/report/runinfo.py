@@ -10,7 +10,18 @@ from importlib import metadata
 
 import pandas as pd
 
-PACKAGES = ("wsgcn", "snakemake", "torch", "torchvision", "numpy", "h5py", "pandas", "pillow", "matplotlib", "pydensecrf2")
+PACKAGES = (
+    "wsgcn",
+    "snakemake",
+    "torch",
+    "torchvision",
+    "numpy",
+    "h5py",
+    "pandas",
+    "pillow",
+    "matplotlib",
+    "pydensecrf2",
+)
 
 
 def software_versions() -> pd.DataFrame:

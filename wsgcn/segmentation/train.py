@@ -120,7 +120,10 @@ def train_segmenter(
             rng = np.random.default_rng(derived_seed(params.seed, "segmentation", epoch, image_id))
             rgb, labels = load_image(image_id), read_label_png(label_paths[image_id])
             if labels.shape != rgb.shape[:2]:
-                raise InputError(f"{label_paths[image_id]}: label size {labels.shape} differs from the image's working size {rgb.shape[:2]}")
+                raise InputError(
+                    f"{label_paths[image_id]}: label size {labels.shape} differs from the image's working size"
+                    f" {rgb.shape[:2]}"
+                )
             image, target = scale_crop_flip(rgb, labels, params.scales, params.crop_size, fill, rng)
             images.append(image)
             targets.append(target)

@@ -74,7 +74,7 @@ def label_statistics(manifest: Mapping, class_names: Sequence[str]) -> pd.DataFr
     return pd.DataFrame(
         {
             "class": ["background", *class_names, "ignored (255)"],
-            "images": [*images.tolist(), int((pixels[num_classes] > 0))],
+            "images": [*images.tolist(), int(pixels[num_classes] > 0)],
             "pixel_share": 100.0 * pixels / total,
         }
     )

@@ -34,7 +34,9 @@ def load_irnet(spec: Spec, model_path: str | Path, device: torch.device) -> IRNe
     return model.to(device).eval()
 
 
-def boundary_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device: str) -> None:
+def boundary_shard(
+    spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device: str
+) -> None:
     """Boundary map B (h, w) and node features V (160, h, w) per image, stored in the
     dtype ``infer.storage`` (float16 or float32)."""
     dataset = dataset_from_config(spec["dataset"])

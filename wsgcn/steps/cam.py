@@ -36,9 +36,7 @@ def load_cam_model(spec: Spec, dataset: Dataset, model_path: str | Path, device:
     return model.to(device).eval()
 
 
-def infer_shard(
-    spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str, device: str
-) -> None:
+def infer_shard(spec: Spec, ids: Sequence[str], model_path: str, cam_dir: str, manifest_path: str, device: str) -> None:
     """Compute (or reuse) the CAM file of every image in ``ids``; write the manifest."""
     dataset = dataset_from_config(spec["dataset"])
     torch_device = select_device(device)

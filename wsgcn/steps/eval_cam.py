@@ -38,11 +38,13 @@ def evaluate_stage(
     dataset = dataset_from_config(spec["dataset"])
     thresholds = list(dict.fromkeys([threshold, *sweep]))  # each distinct threshold evaluated once
     confusions = evaluate_cams(dataset, ids, lambda image_id: cam_result_path(cam_dir, image_id), thresholds)
-    confusion_at = dict(zip(thresholds, confusions))
+    confusion_at = dict(zip(thresholds, confusions, strict=False))
     table = iou_table(confusion_at[threshold], dataset.class_names)
     write_table(table, csv_path, markdown_path, f"CAM mIoU at threshold {threshold} ({len(ids)} images)")
     sweep_table = pd.DataFrame({"threshold": list(sweep), "miou": [mean_iou(confusion_at[t]) * 100.0 for t in sweep]})
-    write_table(sweep_table, sweep_csv_path, sweep_markdown_path, f"CAM mIoU by background threshold ({len(ids)} images)")
+    write_table(
+        sweep_table, sweep_csv_path, sweep_markdown_path, f"CAM mIoU by background threshold ({len(ids)} images)"
+    )
     miou = float(table["iou"].iloc[-1])
     log.info("CAM mIoU %.2f %% over %d images at threshold %s", miou, len(ids), threshold)
     if len(sweep):

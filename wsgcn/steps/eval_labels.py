@@ -32,7 +32,9 @@ def evaluate_labels(
     miou = float(table["iou"].iloc[-1])
     title = f"{what} mIoU ({len(ids)} images)"
     if partial:
-        title = f"{what} precision mIoU on labelled pixels, {100 * labelled:.1f} % of pixels labelled ({len(ids)} images)"
+        title = (
+            f"{what} precision mIoU on labelled pixels, {100 * labelled:.1f} % of pixels labelled ({len(ids)} images)"
+        )
     write_table(table, csv_path, markdown_path, title)
     log.info("%s mIoU %.2f %% over %d images (labelled %.1f %%)", what, miou, len(ids), 100 * labelled)
     return miou

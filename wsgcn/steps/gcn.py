@@ -94,24 +94,41 @@ def gcn_shard(
         grid = stored["boundary"].shape
         labels = read_label_png(label_path(partial_dir, image_id))[::4, ::4]
         if labels.shape != grid:
-            raise InputError(f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}")
+            raise InputError(
+                f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}"
+            )
         rgb = dataset.load_image(image_id)
         seed = derived_seed(train_params.seed, "gcn", image_id)
         try:
             log_probs, history = image_log_probs(
-                stored["boundary"], stored["features"], labels, rgb, graph, walk, train_params, seed,
-                dataset.num_classes, torch_device,
+                stored["boundary"],
+                stored["features"],
+                labels,
+                rgb,
+                graph,
+                walk,
+                train_params,
+                seed,
+                dataset.num_classes,
+                torch_device,
             )
         except NumericalError as error:
             raise NumericalError(f"{image_id}: {error}; no labels written for it") from error
         last = history[-1]
         log.info(
             "%s: final loss %.4f (fg %.4f, bg %.4f, entropy %.4f, laplacian %.4f)",
-            image_id, last["loss"], last["fg"], last["bg"], last["entropy"], last["laplacian"],
+            image_id,
+            last["loss"],
+            last["fg"],
+            last["bg"],
+            last["entropy"],
+            last["laplacian"],
         )
         plain = plain_labels(log_probs, rgb.shape[:2])
         attrs = {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]}
-        write_arrays(log_probs_path(gcn_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs)
+        write_arrays(
+            log_probs_path(gcn_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs
+        )
         write_label_png(path, plain, key)
 
     def crf_of(image_id: str) -> str:
@@ -126,7 +143,9 @@ def gcn_shard(
         keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
         rgb = dataset.load_image(image_id)
         log_probs = torch.from_numpy(arrays["log_probs"])
-        write_label_png(path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key)
+        write_label_png(
+            path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key
+        )
 
     run_shard_outputs(
         ids,

@@ -37,8 +37,13 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
         arrays = read_cam(cam_result_path(cam_dir, image_id), ("keys", "high_res"))
         rgb = dataset.load_image(image_id)
         label = ir_label(
-            rgb, arrays["high_res"], arrays["keys"], params["fg_threshold"], params["bg_threshold"],
-            params["crf"]["gt_prob"], crf,
+            rgb,
+            arrays["high_res"],
+            arrays["keys"],
+            params["fg_threshold"],
+            params["bg_threshold"],
+            params["crf"]["gt_prob"],
+            crf,
         )
         write_label_png(path, label, key)
 

@@ -41,4 +41,9 @@ def training_set_stage(
     stats = label_statistics(manifest, dataset.class_names)
     write_text_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     write_table(stats, stats_csv, stats_md, f"Segmentation training set: {len(ids)} images, labels from {source}")
-    log.info("training set: %d images, labels from %s, %.1f %% of pixels ignored", len(ids), source, stats["pixel_share"].iloc[-1])
+    log.info(
+        "training set: %d images, labels from %s, %.1f %% of pixels ignored",
+        len(ids),
+        source,
+        stats["pixel_share"].iloc[-1],
+    )

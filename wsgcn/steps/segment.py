@@ -49,7 +49,9 @@ def infer_shard(
     torch_device = select_device(device)
     crf_config = spec["segmentation"]["crf"]
     crf = CrfParams.from_config(crf_config)
-    stage_key = text_digest(file_digest(model_path), canonical_json(spec["segmentation"]["model"]), code_digest(__name__))
+    stage_key = text_digest(
+        file_digest(model_path), canonical_json(spec["segmentation"]["model"]), code_digest(__name__)
+    )
     crf_key = text_digest(stage_key, canonical_json(crf_config))
     model: DeepLabV2 | None = None
     cached: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -62,9 +64,15 @@ def infer_shard(
                 model = load_segmenter(spec, dataset.num_classes, model_path, torch_device)
             rgb = dataset.load_image(image_id)
             with torch.no_grad():
-                probs = upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(torch_device)).cpu().numpy()
+                probs = (
+                    upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(torch_device))
+                    .cpu()
+                    .numpy()
+                )
             if not np.isfinite(probs).all():
-                raise NumericalError(f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken")
+                raise NumericalError(
+                    f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken"
+                )
             cached[image_id] = (rgb, probs)
         return cached[image_id]
 

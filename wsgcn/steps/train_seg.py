@@ -25,7 +25,9 @@ def _read_manifest(path: str | Path) -> dict:
         raise InputError(f"{path}: cannot read the training-set manifest ({error})") from error
 
 
-def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path: str, history_path: str, device: str) -> None:
+def train_stage(
+    spec: Spec, manifest_path: str, model_path: str, checkpoint_path: str, history_path: str, device: str
+) -> None:
     """Train DeepLabv2 on the training set in ``manifest_path``; resumes from a matching checkpoint."""
     dataset = dataset_from_config(spec["dataset"])
     manifest = _read_manifest(manifest_path)
@@ -33,7 +35,10 @@ def train_stage(spec: Spec, manifest_path: str, model_path: str, checkpoint_path
     label_keys = {image_id: entry["key"] for image_id, entry in images.items()}
     section = spec["segmentation"]
     run_key = text_digest(
-        canonical_json(section["model"]), canonical_json(section["train"]), canonical_json(label_keys), code_digest(__name__)
+        canonical_json(section["model"]),
+        canonical_json(section["train"]),
+        canonical_json(label_keys),
+        code_digest(__name__),
     )
     train_segmenter(
         dataset.load_image,
