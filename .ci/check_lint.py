@@ -38,8 +38,12 @@ def main() -> int:
     used = [0] * len(allowed)
     unexpected = []
     for where, lint in lint_warnings(sys.argv[1:]):
-        matches = [i for i, entry in enumerate(allowed) if entry["lint"].rstrip(".:") == lint.rstrip(".:")
-                   and re.fullmatch(entry["where"], where.removeprefix("rule "))]
+        matches = [
+            i
+            for i, entry in enumerate(allowed)
+            if entry["lint"].rstrip(".:") == lint.rstrip(".:")
+            and re.fullmatch(entry["where"], where.removeprefix("rule "))
+        ]
         for index in matches:
             used[index] += 1
         if not matches:

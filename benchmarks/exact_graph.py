@@ -10,6 +10,7 @@ grid), their ratio and the largest difference between the two A_hat.
 
 Usage: python benchmarks/exact_graph.py [--grids 30x40 40x50 50x60 60x80 75x94 94x125]
        [--boundary results/<run>/boundary/<h>/images/<id>.h5] [--threads 2] [--device cpu]
+       [--configfile config/config.yaml ...]  (the graph's radius, beta and exp_times: ``random_walk``)
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from wsgcn.config_schema import read_config_files
 from wsgcn.gcn.graph import dense_normalised_graph
 from wsgcn.io.h5store import read_arrays
 
+PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_GRIDS = ("30x40", "40x50", "50x60", "60x80", "75x94")
 
 
@@ -36,11 +39,11 @@ def synthetic_map(height: int, width: int, seed: int = 0) -> torch.Tensor:
     return torch.exp(-((smooth - 0.5) ** 2) / 0.005) * 0.95
 
 
-def timed(boundary: torch.Tensor, method: str) -> tuple[float, torch.Tensor]:
+def timed(boundary: torch.Tensor, walk: dict[str, int | float], method: str) -> tuple[float, torch.Tensor]:
     if boundary.is_cuda:
         torch.cuda.synchronize()
     start = time.perf_counter()
-    graph = dense_normalised_graph(boundary, method=method)
+    graph = dense_normalised_graph(boundary, **walk, method=method)
     if boundary.is_cuda:
         torch.cuda.synchronize()
     return time.perf_counter() - start, graph
@@ -52,7 +55,11 @@ def main() -> None:
     parser.add_argument("--boundary", type=Path, help="a stored boundary HDF5 file to crop the grids from")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--configfile", nargs="+", default=[PROJECT / "config" / "config.yaml"], help="config files, merged in order"
+    )
     args = parser.parse_args()
+    walk = {key: read_config_files(args.configfile)["random_walk"][key] for key in ("radius", "beta", "exp_times")}
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     grids = [tuple(int(side) for side in grid.lower().split("x")) for grid in args.grids]
@@ -67,15 +74,15 @@ def main() -> None:
 
     else:
         boundary_map = synthetic_map
-    dense_normalised_graph(boundary_map(*grids[0]).to(device), method="squarings")  # warm-up
+    dense_normalised_graph(boundary_map(*grids[0]).to(device), **walk, method="squarings")  # warm-up
     source = args.boundary or "synthetic maps"
     print(f"{source}; device {device}, {torch.get_num_threads()} threads, float64")
     print("| grid (h x w) | N | squarings (s) | eigh (s) | eigh / squarings | max abs difference |")
     print("|---|---|---|---|---|---|")
     for height, width in grids:
         boundary = boundary_map(height, width).to(device)
-        squarings_s, by_squarings = timed(boundary, "squarings")
-        eigh_s, by_eigh = timed(boundary, "eigh")
+        squarings_s, by_squarings = timed(boundary, walk, "squarings")
+        eigh_s, by_eigh = timed(boundary, walk, "eigh")
         difference = float((by_squarings - by_eigh).abs().max())
         del by_squarings, by_eigh
         print(

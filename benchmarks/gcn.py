@@ -1,15 +1,16 @@
 """Per-image time and memory of the WSGCN stage on stored results of a run.
 
 For each image (all images of the stage folders, or the first ``--limit``): building the
-graph (``gcn.graph.mode``), training the GCN (published schedule, 250 steps) and
+graph (``gcn.graph.mode``), training the GCN (the config's ``gcn.train``) and
 decoding without CRF are timed together, as the paper's per-image time; the final dCRF
 is timed separately. Prints median, p90 and max seconds per image and the process's
 peak RSS.
 
 Usage: python benchmarks/gcn.py --cam-dir results/demo/cam/<h> --boundary-dir results/demo/boundary/<h>
        --partial-dir results/demo/partial/<h> --images resources/demo/JPEGImages
-       [--mode fast|exact] [--size 500x375] [--limit N] [--threads 2]
-(``--size``: only images of that size, in either orientation, as the issue's per-image bar;
+       [--configfile config/config.yaml ...] [--mode fast|exact] [--size 500x375] [--limit N] [--threads 2]
+(``--configfile``: the run's config files, whose values it uses, as the workflow merges them;
+``--size``: only images of that size, in either orientation;
 ``--labels-out DIR``: also write the labels without and with the dCRF to ``DIR/gcn`` and
 ``DIR/gcn_crf``, for ``benchmarks/compare_labels.py``, e.g. an ``exact`` subset;
 ``--resume`` then skips the images whose two labels are already there, so that a long
@@ -30,6 +31,7 @@ from pathlib import Path
 import torch
 
 from wsgcn.cam.files import cam_result_path
+from wsgcn.config_schema import read_config_files
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
 from wsgcn.gcn.decode import crf_labels, plain_labels
@@ -41,10 +43,7 @@ from wsgcn.io.layout import boundary_path, label_path
 from wsgcn.runtime import configure_torch, derived_seed
 from wsgcn.steps.gcn import image_log_probs
 
-WALK = {"radius": 5, "beta": 10.0, "exp_times": 8}
-FINAL_CRF = CrfParams(
-    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10
-)
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def summary(values: list[float]) -> str:
@@ -59,7 +58,10 @@ def main() -> None:
     parser.add_argument("--boundary-dir", type=Path, required=True)
     parser.add_argument("--partial-dir", type=Path, required=True)
     parser.add_argument("--images", type=Path, required=True, help="the JPEGImages folder")
-    parser.add_argument("--mode", default="fast", choices=["fast", "exact"])
+    parser.add_argument(
+        "--configfile", nargs="+", default=[PROJECT / "config" / "config.yaml"], help="config files, merged in order"
+    )
+    parser.add_argument("--mode", choices=["fast", "exact"], help="gcn.graph.mode (default: the config's)")
     parser.add_argument("--size", default="", help="WxH: only images of this size, either orientation")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -86,8 +88,11 @@ def main() -> None:
         if not ids:
             print(f"every selected image already has its labels in {args.labels_out}")
             return
-    params = GcnTrainParams()
-    graph = GraphParams(mode=args.mode)
+    config = read_config_files(args.configfile)
+    params = GcnTrainParams.from_config(config["gcn"]["train"])
+    graph = GraphParams.from_config({**config["gcn"]["graph"], **({"mode": args.mode} if args.mode else {})})
+    walk = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
+    final_crf = CrfParams.from_config(config["final_crf"], "final_crf", {"softmax_quirk"})
     device = torch.device("cpu")
     main_times, crf_times, nodes = [], [], []
     for index, image_id in enumerate([ids[0], *ids]):
@@ -103,7 +108,7 @@ def main() -> None:
             labels,
             rgb,
             graph,
-            WALK,
+            walk,
             params,
             derived_seed(params.seed, "gcn", image_id),
             21,
@@ -114,16 +119,16 @@ def main() -> None:
             continue
         main_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        refined = crf_labels(log_probs, keys, rgb, FINAL_CRF)
+        refined = crf_labels(log_probs, keys, rgb, final_crf, config["final_crf"]["softmax_quirk"])
         crf_times.append(time.perf_counter() - start)
         if args.labels_out:
-            write_label_png(label_out("gcn", image_id), plain, f"benchmark {args.mode}")
-            write_label_png(label_out("gcn_crf", image_id), refined, f"benchmark {args.mode}")
+            write_label_png(label_out("gcn", image_id), plain, f"benchmark {graph.mode}")
+            write_label_png(label_out("gcn_crf", image_id), refined, f"benchmark {graph.mode}")
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     sizes = f", {args.size} only" if args.size else ""
-    print(f"\n| what ({len(ids)} images{sizes}, mode {args.mode}, {args.threads} threads) | figure |")
+    print(f"\n| what ({len(ids)} images{sizes}, mode {graph.mode}, {args.threads} threads) | figure |")
     print("|---|---|")
     print(f"| nodes per image | median {statistics.median(nodes):.0f}, max {max(nodes)} |")
     print(f"| graph + GCN (250 steps) + decoding, no CRF | {summary(main_times)} |")

@@ -8,7 +8,8 @@ random boundary map and 1-3 random CAM planes (the walk's cost does not depend o
 values). Prints median, p90 and max seconds per image and the process's peak RSS.
 
 Usage: python benchmarks/random_walk.py [--root ../shared/data/voc2012-sample]
-       [--limit N] [--threads 2] [--cam-dir DIR --boundary-dir DIR]
+       [--limit N] [--threads 2] [--cam-dir DIR --boundary-dir DIR] [--configfile config/voc-sample.yaml ...]
+(``--configfile``: the walk's settings, ``random_walk``, as the workflow merges the files)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch.nn.functional as F
 
 from wsgcn.affinity.random_walk import random_walk_labels
 from wsgcn.cam.files import cam_result_path, read_cam
+from wsgcn.config_schema import read_config_files
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import image_size
 from wsgcn.io.h5store import read_arrays
@@ -58,7 +60,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cam-dir")
     parser.add_argument("--boundary-dir")
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[PROJECT / "config" / "voc-sample.yaml"],
+        help="config files, merged in order",
+    )
     args = parser.parse_args()
+    walk = read_config_files(args.configfile)["random_walk"]
     if not args.root.is_dir():
         sys.exit(f"{args.root}: VOC sample not found (pass --root)")
     torch.set_num_threads(args.threads)
@@ -72,7 +81,7 @@ def main() -> None:
         else:
             cam, keys, boundary = synthetic_inputs(image_id, height, width)
         start = time.perf_counter()
-        random_walk_labels(cam, keys, boundary, (height, width))
+        random_walk_labels(cam, keys, boundary, (height, width), **walk)
         seconds.append(time.perf_counter() - start)
         sizes.append((height, width))
     ordered = sorted(seconds)

@@ -1,14 +1,15 @@
 """mIoU of the random-walk labels (and optionally RW + CRF) at several background scores,
-from a run's stored CAM and boundary files, with the published walk (radius 5, beta 10,
-256 steps) or the ``--beta`` and ``--exp-times`` given. The walk is computed once per
-image; only the background plane changes (``random_walk.background_threshold``).
+from a run's stored CAM and boundary files, with the walk of the config files given
+(``random_walk``; ``--configfile``, merged in order as the workflow merges them). The
+walk is computed once per image; only the background plane changes
+(``random_walk.background_threshold``).
 
 Usage: python benchmarks/rw_threshold_sweep.py --cam-dir results/voc-sample/cam/<h>
        --boundary-dir results/voc-sample/boundary/<h>
        --dataset-root ../shared/data/voc2012-sample [--ids list.txt]
-       [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45] [--beta 10] [--exp-times 8]
+       [--thresholds 0.15 0.25 0.35 0.45] [--crf-thresholds 0.25 0.45] [--configfile config/voc-sample.yaml ...]
 Without ``--ids`` the sweep covers every image with a boundary file. ``--crf-thresholds``
-also refines the labels at those scores by the final dCRF (defaults of ``final_crf``).
+also refines the labels at those scores by the final dCRF (the config's ``final_crf``).
 ``--ground-truth-boundaries`` walks on the ground truth's boundaries instead of the
 learned ones (B = 1 on the stride-4 cells that touch VOC's 255 outline band, 0
 elsewhere): the most a better boundary network could give with these CAMs.
@@ -25,6 +26,7 @@ from PIL import Image
 from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
 from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.files import cam_result_path, read_cam
+from wsgcn.config_schema import read_config_files
 from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_mask, load_rgb
 from wsgcn.evaluation.confusion import confusion_matrix, mean_iou
@@ -32,9 +34,7 @@ from wsgcn.io.h5store import read_arrays
 from wsgcn.io.layout import boundary_path
 
 CLASSES = 21
-FINAL_CRF = CrfParams(
-    gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=10
-)
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def ground_truth_boundary(mask_path: Path, grid: tuple[int, int]) -> np.ndarray:
@@ -54,10 +54,17 @@ def main() -> None:
     parser.add_argument("--ids", type=Path, help="a file of image ids (default: every boundary file)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
     parser.add_argument("--crf-thresholds", type=float, nargs="*", default=[])
-    parser.add_argument("--beta", type=float, default=10.0, help="affinity exponent (random_walk.beta)")
-    parser.add_argument("--exp-times", type=int, default=8, help="T^(2^k) (random_walk.exp_times)")
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[PROJECT / "config" / "voc-sample.yaml"],
+        help="config files, merged in order",
+    )
     parser.add_argument("--ground-truth-boundaries", action="store_true", help="walk on the masks' outlines")
     args = parser.parse_args()
+    config = read_config_files(args.configfile)
+    walk = config["random_walk"]
+    final_crf = CrfParams.from_config(config["final_crf"], "final_crf", {"softmax_quirk"})
     if args.ids:
         ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
     else:
@@ -72,18 +79,18 @@ def main() -> None:
         boundary = stored["boundary"].astype(np.float32)
         if args.ground_truth_boundaries:
             boundary = ground_truth_boundary(mask_path, boundary.shape)
-        _, scores = random_walk_labels(
-            cam["cam"], cam["keys"], boundary, size, beta=args.beta, exp_times=args.exp_times
-        )
+        _, scores = random_walk_labels(cam["cam"], cam["keys"], boundary, size, **walk)
         truth = load_mask(mask_path, CLASSES)
         rgb = load_rgb(args.dataset_root / "JPEGImages" / f"{image_id}.jpg") if args.crf_thresholds else None
         for kind, threshold in rows:
             if kind == "RW + CRF":
-                labels = crf_refined_labels(rgb, scores, cam["keys"], threshold, FINAL_CRF, softmax_quirk=True)
+                labels = crf_refined_labels(
+                    rgb, scores, cam["keys"], threshold, final_crf, config["final_crf"]["softmax_quirk"]
+                )
             else:
                 labels = cam_to_label(scores, cam["keys"].tolist(), threshold)
             confusion[(kind, threshold)] += confusion_matrix(labels, truth, CLASSES)
-    print(f"beta {args.beta:g}, T^{2**args.exp_times}")
+    print(f"radius {walk['radius']}, beta {walk['beta']:g}, T^{2 ** walk['exp_times']}")
     print(f"| labels ({len(ids)} images) | background score | mIoU |")
     print("|---|---|---|")
     for kind, threshold in rows:

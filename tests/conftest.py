@@ -7,10 +7,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from wsgcn.config_schema import config_section
+from wsgcn.data.dataset import Dataset, dataset_from_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = PROJECT.parent / "shared" / "data" / "voc2012-sample"
@@ -106,3 +111,28 @@ def rendered_dom(page: Path) -> str:
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
+
+
+def make_dataset(
+    root: str | Path, class_names: Sequence[str], label_source: str = "xml", label_csv: str | Path | None = None
+) -> Dataset:
+    """A :class:`Dataset` as the workflow builds it: the schema's defaults for every key not given."""
+    labels = {"source": label_source, **({"csv": str(label_csv)} if label_csv is not None else {})}
+    return dataset_from_config({"root": str(root), "class_names": list(class_names), "labels": labels})
+
+
+def published(section: str, **overrides: Any) -> dict[str, Any]:
+    """The schema's defaults of config section ``section`` (e.g. ``"random_walk"``), with ``overrides``."""
+    return {**config_section(section), **overrides}
+
+
+def walk_graph_args() -> dict[str, Any]:
+    """IRNet's graph settings from the schema's ``random_walk`` section: radius, beta, exp_times."""
+    walk = config_section("random_walk")
+    return {key: walk[key] for key in ("radius", "beta", "exp_times")}
+
+
+def fast_graph_options(**overrides: Any) -> dict[str, Any]:
+    """Keyword arguments of ``coarse_graph``: the schema's graph and ``gcn.graph`` settings."""
+    graph = {key: value for key, value in config_section("gcn.graph").items() if key != "mode"}
+    return {**walk_graph_args(), **graph, **overrides}

@@ -68,16 +68,16 @@ def test_multiscale_cam_matches_naive_reference():
     torch.manual_seed(0)
     model = CamNet("efficientnet_lite2", 5, weights="none").eval()
     rgb = np.random.default_rng(0).integers(0, 256, (37, 50, 3), dtype=np.uint8)
-    cam, high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5])
+    cam, high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5], flip=True, power=1.0)
     assert cam.shape == (2, 10, 13) and high.shape == (2, 37, 50)
     ref_cam, ref_high = _naive_multiscale(model, rgb, [1, 3], [1.0, 0.5, 1.5])
     assert cam == pytest.approx(ref_cam, abs=1e-4)
     assert high == pytest.approx(ref_high, abs=1e-4)
     assert cam.max() <= 1.0 and cam.min() >= 0.0
-    sharp_cam, sharp_high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5], power=1.7)
+    sharp_cam, sharp_high = multiscale_cam(model, rgb, [1, 3], scales=[1.0, 0.5, 1.5], flip=True, power=1.7)
     assert sharp_cam == pytest.approx(ref_cam**1.7, abs=1e-4)
     assert sharp_high == pytest.approx(ref_high**1.7, abs=1e-4)
-    empty_cam, empty_high = multiscale_cam(model, rgb, [], scales=[1.0])
+    empty_cam, empty_high = multiscale_cam(model, rgb, [], scales=[1.0], flip=True, power=1.0)
     assert empty_cam.shape == (0, 10, 13) and empty_high.shape == (0, 37, 50)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_dataset, published
 from PIL import Image
 
 import wsgcn.cam.train as cam_train_module
@@ -18,14 +19,16 @@ from wsgcn.models.cam_net import CamNet
 from wsgcn.optim import make_poly_sgd, set_poly_lr
 from wsgcn.steps.train_cam import train_stage
 
-PARAMS = CamTrainParams(epochs=2, batch_size=4, lr=0.01, crop_size=64, resize_long=(56, 80), checkpoint_every=2, seed=3)
+PARAMS = CamTrainParams.defaults(
+    epochs=2, batch_size=4, lr=0.01, crop_size=64, resize_long=(56, 80), checkpoint_every=2, seed=3
+)
 
 
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory) -> tuple[Dataset, list[str]]:
     root = tmp_path_factory.mktemp("demo")
     ids = write_demo_dataset(root, 12, seed=1, size=(64, 80))
-    return Dataset(root, DEMO_CLASSES, "xml"), ids
+    return make_dataset(root, DEMO_CLASSES), ids
 
 
 def _train(dataset, ids, folder: Path, run_key: str = "k"):
@@ -142,7 +145,7 @@ def test_classifier_warmup_keeps_the_backbone_still(tiny_dataset, tmp_path, monk
 def test_the_stage_retrains_for_a_replaced_image_but_not_for_a_moved_folder(tmp_path, caplog):
     root = tmp_path / "data"
     ids = write_demo_dataset(root, 8, seed=2, size=(64, 80))
-    train = {"epochs": 1, "batch_size": 4, "lr": 0.01, "crop_size": 64, "resize_long": [56, 80], "seed": 3}
+    train = published("cam.train", epochs=1, batch_size=4, lr=0.01, crop_size=64, resize_long=[56, 80], seed=3)
     folder = tmp_path / "run"
 
     def run_stage(data_root: Path) -> str:
@@ -174,4 +177,4 @@ def test_the_stage_retrains_for_a_replaced_image_but_not_for_a_moved_folder(tmp_
 
 
 def dataset_image(root: Path, image_id: str) -> Path:
-    return Dataset(root, DEMO_CLASSES, "xml").image_path(image_id)
+    return make_dataset(root, DEMO_CLASSES).image_path(image_id)

@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import numpy as np
+from conftest import make_dataset
 from PIL import Image
 
-from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.data.ids import read_id_list
 from wsgcn.data.images import load_mask
@@ -26,7 +26,7 @@ def test_demo_dataset_is_deterministic_and_consistent(tmp_path: Path):
         mask = load_mask(root / "SegmentationClass" / f"{image_id}.png", len(DEMO_CLASSES) + 1)
         assert image.size == (mask.shape[1], mask.shape[0])
         labels = {
-            source: Dataset(root, DEMO_CLASSES, source, root / "labels.csv").image_labels(image_id)
+            source: make_dataset(root, DEMO_CLASSES, source, root / "labels.csv").image_labels(image_id)
             for source in ("xml", "mask", "csv")
         }
         assert labels["xml"] == labels["mask"] == labels["csv"] and labels["xml"]

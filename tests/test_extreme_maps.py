@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import fast_graph_options, published, walk_graph_args
 
 from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
 from wsgcn.crf import CrfParams
@@ -55,7 +56,7 @@ EXTREME = _extreme_maps()
 
 
 def _exact(boundary: np.ndarray) -> torch.Tensor:
-    return dense_normalised_graph(torch.from_numpy(boundary.astype(np.float64))).float()
+    return dense_normalised_graph(torch.from_numpy(boundary.astype(np.float64)), **walk_graph_args()).float()
 
 
 def _assert_row_stochastic(matrix: torch.Tensor) -> None:
@@ -70,7 +71,7 @@ def test_fast_graph_of_a_half_random_map_with_saturated_boundaries_is_finite(sat
     rng = np.random.default_rng(7)
     boundary = (rng.random((38, 50)) * 0.5).astype(np.float32)
     {"pixel": boundary[20, 25:26], "row": boundary[17], "block": boundary[10:13, 30:33]}[saturated][...] = 1.0
-    graph = coarse_graph(boundary)
+    graph = coarse_graph(boundary, **fast_graph_options())
     features = torch.from_numpy(rng.random((boundary.size, 160)).astype(np.float32))
     assert torch.isfinite(graph(features)).all()
     _assert_row_stochastic(graph(torch.eye(boundary.size)))
@@ -80,7 +81,7 @@ def test_fast_graph_of_a_half_random_map_with_saturated_boundaries_is_finite(sat
 def test_fast_and_exact_graphs_of_extreme_maps_are_row_stochastic_and_agree(name):
     boundary = EXTREME[name]
     exact = _exact(boundary)
-    fast = coarse_graph(boundary)(torch.eye(boundary.size))
+    fast = coarse_graph(boundary, **fast_graph_options())(torch.eye(boundary.size))
     _assert_row_stochastic(exact)
     _assert_row_stochastic(fast)
     assert (fast - exact).abs().sum(dim=1).mean() < 0.15  # mean row L1 error, as for ordinary maps
@@ -97,7 +98,7 @@ def test_random_walk_and_rw_crf_accept_extreme_maps(name):
     rng = np.random.default_rng(1)
     cam = rng.random((2, height, width)).astype(np.float32)
     keys = np.array([2, 11])
-    labels, scores = random_walk_labels(cam, keys, boundary, (4 * height, 4 * width))
+    labels, scores = random_walk_labels(cam, keys, boundary, (4 * height, 4 * width), **published("random_walk"))
     assert np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1
     assert set(np.unique(labels)) <= {0, 3, 12}
     rgb = rng.integers(0, 256, (4 * height, 4 * width, 3), dtype=np.uint8)
@@ -125,9 +126,9 @@ def test_gcn_on_extreme_maps_is_finite(name, mode):
         features,
         labels,
         rgb,
-        GraphParams(mode=mode),
+        GraphParams.defaults(mode=mode),
         WALK,
-        GcnTrainParams(steps=20),
+        GcnTrainParams.defaults(steps=20),
         0,
         21,
         torch.device("cpu"),
@@ -143,7 +144,7 @@ def test_gcn_on_extreme_maps_is_finite(name, mode):
 )
 def test_partial_labels_of_flat_cams_are_defined(cam):
     rgb = np.random.default_rng(3).integers(0, 256, (10, 12, 3), dtype=np.uint8)
-    label = partial_labels(rgb, cam, np.array([0, 14]), PartialLabelParams(), PARTIAL_CRF)
+    label = partial_labels(rgb, cam, np.array([0, 14]), PartialLabelParams.defaults(), PARTIAL_CRF)
     assert label.shape == (10, 12) and set(np.unique(label)) <= {0, 1, 15, 255}
 
 
@@ -154,8 +155,8 @@ def test_bgr_quirk_gives_the_crfs_the_channels_reversed():
     cam = np.stack([np.exp(-((yy - 8) ** 2 + (xx - 9) ** 2) / 30), np.exp(-((yy - 15) ** 2 + (xx - 19) ** 2) / 25)])
     cam = cam.astype(np.float32)
     keys = np.array([3, 6])
-    quirk = partial_labels(rgb, cam, keys, PartialLabelParams(bgr_quirk=True), PARTIAL_CRF)
+    quirk = partial_labels(rgb, cam, keys, PartialLabelParams.defaults(bgr_quirk=True), PARTIAL_CRF)
     plain_of_bgr = partial_labels(
-        np.ascontiguousarray(rgb[..., ::-1]), cam, keys, PartialLabelParams(bgr_quirk=False), PARTIAL_CRF
+        np.ascontiguousarray(rgb[..., ::-1]), cam, keys, PartialLabelParams.defaults(bgr_quirk=False), PARTIAL_CRF
     )
     assert np.array_equal(quirk, plain_of_bgr)

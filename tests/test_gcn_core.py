@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import torch
+from conftest import walk_graph_args
 
 from wsgcn.crf import CrfParams
 from wsgcn.gcn.laplacian import laplacian_matrix, laplacian_quadratic, stencil_pairs
@@ -34,7 +35,7 @@ def test_stencil_trace_equals_the_dense_laplacian():
     colours = rng.random((3, 7, 9))
     q = rng.normal(size=(21, 7 * 9))
     dense = np.trace(q @ _dense_laplacian(colours) @ q.T)
-    pairs = stencil_pairs(torch.from_numpy(colours))
+    pairs = stencil_pairs(torch.from_numpy(colours), 2, 12.0, 20.0)
     window = [
         (i, j) for i in range(63) for j in range(i + 1, 63) if abs(i // 9 - j // 9) <= 2 and abs(i % 9 - j % 9) <= 2
     ]
@@ -51,7 +52,7 @@ def test_stencil_trace_equals_the_dense_laplacian():
 def test_loss_parts_by_hand():
     log_probs = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [1 / 3, 1 / 3, 1 / 3]]))
     labels = torch.tensor([0, 1, 255, 2])
-    laplacian = laplacian_matrix(stencil_pairs(torch.zeros((3, 2, 2))), 4)
+    laplacian = laplacian_matrix(stencil_pairs(torch.zeros((3, 2, 2)), 2, 12.0, 20.0), 4)
     targets = LossTargets.from_labels(labels, 3, laplacian)
     total, parts = gcn_loss(log_probs, targets, LossWeights(entropy=10.0, laplacian=0.01))
     assert math.isclose(parts["bg"], -math.log(0.5), rel_tol=1e-6)
@@ -66,8 +67,12 @@ def test_loss_parts_by_hand():
 
 def test_empty_label_sets_contribute_zero_not_nan():
     log_probs = torch.log_softmax(torch.randn(4, 3), dim=1)
-    laplacian = laplacian_matrix(stencil_pairs(torch.zeros((3, 2, 2))), 4)
-    total, parts = gcn_loss(log_probs, LossTargets.from_labels(torch.full((4,), 255), 3, laplacian), LossWeights())
+    laplacian = laplacian_matrix(stencil_pairs(torch.zeros((3, 2, 2)), 2, 12.0, 20.0), 4)
+    total, parts = gcn_loss(
+        log_probs,
+        LossTargets.from_labels(torch.full((4,), 255), 3, laplacian),
+        LossWeights(entropy=10.0, laplacian=0.01),
+    )
     assert parts["fg"] == 0 and parts["bg"] == 0 and torch.isfinite(total)
 
 
@@ -119,7 +124,7 @@ def _blob_case() -> tuple[np.ndarray, np.ndarray]:
 
 def test_partial_labels_keep_a_confident_core_and_far_background():
     rgb, cam = _blob_case()
-    label = partial_labels(rgb, cam, np.array([4]), PartialLabelParams(), PARTIAL_CRF)
+    label = partial_labels(rgb, cam, np.array([4]), PartialLabelParams.defaults(), PARTIAL_CRF)
     assert label.dtype == np.uint8 and set(np.unique(label)) == {0, 5, 255}
     assert (label[13:17, 13:17] == 5).all()  # the CAM peak: top 30 % of the class's values
     assert (label[:3, :3] == 0).all()  # max CAM ~ 0: bg^32 ~ 1 > 0.8
@@ -130,9 +135,11 @@ def test_partial_labels_keep_a_confident_core_and_far_background():
 def test_partial_labels_defined_where_the_published_code_fails():
     rgb, cam = _blob_case()
     weak = np.concatenate([cam, np.full_like(cam, 0.05)])  # second class never exceeds 0.1
-    label = partial_labels(rgb, weak, np.array([4, 7]), PartialLabelParams(), PARTIAL_CRF)
+    label = partial_labels(rgb, weak, np.array([4, 7]), PartialLabelParams.defaults(), PARTIAL_CRF)
     assert not (label == 8).any()
-    empty = partial_labels(rgb, np.zeros((0, 30, 30), np.float32), np.zeros(0, int), PartialLabelParams(), PARTIAL_CRF)
+    empty = partial_labels(
+        rgb, np.zeros((0, 30, 30), np.float32), np.zeros(0, int), PartialLabelParams.defaults(), PARTIAL_CRF
+    )
     assert (empty == 0).all()
 
 
@@ -158,6 +165,6 @@ def test_dense_graph_matches_the_published_construction():
     expected = np.maximum(t, t.T) + np.eye(h * w)
     expected /= expected.sum(axis=1, keepdims=True)
     for method in ("eigh", "squarings"):
-        graph = dense_normalised_graph(torch.from_numpy(b), method=method).numpy()
+        graph = dense_normalised_graph(torch.from_numpy(b), **walk_graph_args(), method=method).numpy()
         np.testing.assert_allclose(graph, expected, atol=1e-10)
         np.testing.assert_allclose(graph.sum(axis=1), 1.0)

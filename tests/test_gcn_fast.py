@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from conftest import fast_graph_options, walk_graph_args
 
 from wsgcn.gcn.coarse import coarse_graph
 from wsgcn.gcn.graph import GraphParams, dense_normalised_graph, graph_propagation
@@ -24,7 +25,7 @@ def _two_regions(height: int = 18, width: int = 20, seed: int = 0) -> np.ndarray
 
 
 def _exact(boundary: np.ndarray) -> torch.Tensor:
-    return dense_normalised_graph(torch.from_numpy(boundary.astype(np.float64))).float()
+    return dense_normalised_graph(torch.from_numpy(boundary.astype(np.float64)), **walk_graph_args()).float()
 
 
 def test_without_lumping_and_with_fine_degree_bands_the_fast_graph_is_the_exact_one():
@@ -32,7 +33,7 @@ def test_without_lumping_and_with_fine_degree_bands_the_fast_graph_is_the_exact_
     # 2000 bands make the within-band mean of max(d_i, d_j) exact to ~0.1 %: what remains
     # is the algebra (low-rank walk, band sums, symmetrisation, row normalisation)
     boundary = _two_regions()
-    graph = coarse_graph(boundary, block=1, weak_degree=1.0, tolerance=1e-12, degree_levels=2000)
+    graph = coarse_graph(boundary, **fast_graph_options(block=1, weak_degree=1.0, tolerance=1e-12, degree_levels=2000))
     fast = graph(torch.eye(boundary.size))
     assert torch.allclose(fast, _exact(boundary), atol=2e-3)
 
@@ -40,7 +41,7 @@ def test_without_lumping_and_with_fine_degree_bands_the_fast_graph_is_the_exact_
 def test_default_fast_graph_is_close_to_exact_and_keeps_regions_apart():
     boundary = _two_regions()
     exact = _exact(boundary)
-    fast = coarse_graph(boundary)(torch.eye(boundary.size))
+    fast = coarse_graph(boundary, **fast_graph_options())(torch.eye(boundary.size))
     assert torch.allclose(fast.sum(dim=1), torch.ones(boundary.size), atol=1e-5)
     assert (fast - exact).abs().sum(dim=1).mean() < 0.15  # mean row L1 error
     # propagate a left/right split: each side keeps its own label under both graphs
@@ -57,7 +58,7 @@ def test_a_near_isolated_node_keeps_its_own_value():
     boundary = _two_regions()
     node = 5 * boundary.shape[1] + 4
     exact_row = _exact(boundary)[node]
-    fast_row = coarse_graph(boundary)(torch.eye(boundary.size))[node]
+    fast_row = coarse_graph(boundary, **fast_graph_options())(torch.eye(boundary.size))[node]
     assert exact_row[node] > 0.9
     assert fast_row[node] == pytest.approx(exact_row[node].item(), abs=0.02)
 
@@ -65,13 +66,13 @@ def test_a_near_isolated_node_keeps_its_own_value():
 def test_a_graph_of_near_isolated_nodes_only_is_the_identity():
     boundary = np.full((6, 7), 0.99, np.float32)  # every affinity ~0: no strong node, no cell
     values = torch.randn(42, 3)
-    assert torch.allclose(coarse_graph(boundary)(values), values, atol=1e-6)
+    assert torch.allclose(coarse_graph(boundary, **fast_graph_options())(values), values, atol=1e-6)
     assert torch.allclose(_exact(boundary) @ values, values, atol=1e-6)
 
 
 def test_fast_graph_gradient_is_its_transpose_and_it_holds_no_dense_matrix():
     boundary = np.random.default_rng(2).random((30, 40)).astype(np.float32)
-    graph = coarse_graph(boundary)
+    graph = coarse_graph(boundary, **fast_graph_options())
     count = boundary.size
     for field in dataclasses.fields(graph):
         tensor = getattr(graph, field.name)
@@ -88,7 +89,7 @@ def test_graph_modes_share_one_interface():
     boundary = _two_regions()
     values = torch.randn(boundary.size, 4)
     results = {
-        mode: graph_propagation(boundary, GraphParams(mode=mode), 5, 10.0, 8, torch.device("cpu"))(values)
+        mode: graph_propagation(boundary, GraphParams.defaults(mode=mode), 5, 10.0, 8, torch.device("cpu"))(values)
         for mode in ("exact", "fast")
     }
     assert results["exact"].shape == results["fast"].shape == values.shape

@@ -13,9 +13,8 @@ from damage import grow_mask, resize_image, set_mask_value, truncate
 from PIL import Image
 
 from wsgcn.data.check import check_shard, flagged_images
-from wsgcn.data.dataset import Dataset
+from wsgcn.data.dataset import Dataset, dataset_from_config
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
-from wsgcn.data.working_size import WorkingSize
 from wsgcn.errors import InputError
 
 
@@ -23,7 +22,13 @@ from wsgcn.errors import InputError
 def dataset(tmp_path: Path) -> tuple[Dataset, list[str]]:
     ids = write_demo_dataset(tmp_path / "voc", 4, seed=2, size=(64, 80))
     # the demo images here are 60-95 pixels a side
-    return Dataset(tmp_path / "voc", DEMO_CLASSES, "xml", working_size=WorkingSize(min_side=32, max_side=100)), ids
+    return dataset_from_config(
+        {
+            "root": str(tmp_path / "voc"),
+            "class_names": list(DEMO_CLASSES),
+            "working_size": {"min_side": 32, "max_side": 100},
+        }
+    ), ids
 
 
 def _record(tmp_path: Path) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_dataset
 
 import wsgcn.training as training_module
 from wsgcn.affinity.boundary import boundary_and_features
@@ -16,6 +17,7 @@ from wsgcn.affinity.ir_labels import ir_label
 from wsgcn.affinity.paths import path_directions
 from wsgcn.affinity.train import IrnTrainParams, irn_loss, pair_labels, train_irn
 from wsgcn.checkpoint import load_checkpoint
+from wsgcn.config_schema import config_section
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
@@ -97,7 +99,7 @@ def test_node_features_sum_to_the_boundary_logit(taps, edge_kernel):
 @pytest.mark.parametrize("edge_kernel", [1, 3])
 def test_edge_kernel_is_the_edge_branchs_window_on_each_tap(edge_kernel):
     torch.manual_seed(0)
-    model = IRNet("efficientnet_lite2", "none", edge_kernel=edge_kernel)
+    model = IRNet("efficientnet_lite2", "none", taps="block_outputs", edge_kernel=edge_kernel)
     reach = edge_kernel // 2
     window = torch.zeros(17, 17, dtype=torch.bool)
     window[8 - reach : 9 + reach, 8 - reach : 9 + reach] = True
@@ -113,18 +115,18 @@ def test_edge_kernel_is_the_edge_branchs_window_on_each_tap(edge_kernel):
 
 def test_edge_kernel_outside_1_and_3_is_a_config_error():
     with pytest.raises(ConfigError, match=re.escape("irn.model.edge_kernel")):
-        IRNet("efficientnet_lite2", "none", edge_kernel=5)
+        IRNet("efficientnet_lite2", "none", taps="block_outputs", edge_kernel=5)
 
 
 def test_backbone_is_frozen_unless_fine_tuned_and_only_the_edge_loss_tunes_it():
     rgb = torch.rand(1, 3, 64, 64) * 255
-    frozen = IRNet("efficientnet_lite2", "none").train()
+    frozen = IRNet("efficientnet_lite2", "none", taps="block_outputs", edge_kernel=1).train()
     edge, displacement = frozen(rgb)
     (edge.sum() + displacement.sum()).backward()
     assert frozen.backbone_parameters() == []
     assert all(p.grad is None for p in frozen.backbone.parameters())
 
-    tuned = IRNet("efficientnet_lite2", "none", trainable_from=4).train()
+    tuned = IRNet("efficientnet_lite2", "none", taps="block_outputs", edge_kernel=1, trainable_from=4).train()
     later_stages = {id(p) for m in tuned.backbone.stage_modules(4) for p in m.parameters()}
     assert {id(p) for p in tuned.backbone_parameters()} == later_stages
     edge, displacement = tuned(rgb)
@@ -160,8 +162,8 @@ def test_ir_label_of_an_image_without_keys_is_background():
 
 def test_crop_too_small_for_the_radius_is_a_config_error():
     with pytest.raises(ConfigError, match=re.escape("irn.train.crop_size")):
-        IrnTrainParams.from_config({"crop_size": 64, "radius": 10})
-    assert IrnTrainParams.from_config({"crop_size": 96, "radius": 10}).scale_range == (0.5, 1.5)
+        IrnTrainParams.defaults(crop_size=64, radius=10)
+    assert IrnTrainParams.defaults(crop_size=96, radius=10).scale_range == (0.5, 1.5)
 
 
 def test_label_png_round_trip_keeps_the_key(tmp_path):
@@ -172,14 +174,14 @@ def test_label_png_round_trip_keeps_the_key(tmp_path):
     assert stored_png_key(tmp_path / "missing.png") is None
 
 
-PARAMS = IrnTrainParams(epochs=2, batch_size=4, crop_size=64, radius=5, checkpoint_every=2, seed=1)
+PARAMS = IrnTrainParams.defaults(epochs=2, batch_size=4, crop_size=64, radius=5, checkpoint_every=2, seed=1)
 
 
 @pytest.fixture(scope="module")
 def ir_dataset(tmp_path_factory) -> tuple[Dataset, list[str], Path]:
     root = tmp_path_factory.mktemp("demo")
     ids = write_demo_dataset(root, 12, seed=2, size=(56, 72))
-    dataset = Dataset(root, DEMO_CLASSES, "xml")
+    dataset = make_dataset(root, DEMO_CLASSES)
     labels = root / "ir"
     for image_id in ids:  # ground truth as IR labels: enough to train on
         write_label_png(labels / f"{image_id}.png", load_mask(dataset.mask_path(image_id), 5), "k")
@@ -194,7 +196,7 @@ def _train(dataset, ids, labels: Path, folder: Path):
         PARAMS,
         "efficientnet_lite2",
         "none",
-        {},
+        config_section("irn.model"),
         folder / "model.pt",
         folder / "ckpt.pt",
         folder / "history.csv",

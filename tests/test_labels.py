@@ -3,10 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_dataset
 from PIL import Image
 
 from wsgcn.data.classes import VOC_CLASSES, voc_palette
-from wsgcn.data.dataset import Dataset
 from wsgcn.data.labels import labels_from_mask, labels_from_xml, multi_hot, read_label_csv
 from wsgcn.errors import ConfigError, InputError
 
@@ -98,10 +98,10 @@ def test_dataset_label_sources_agree(tmp_path: Path):
     (tmp_path / "labels.csv").write_text("image_id,labels\nx,cat\n")
     expected = (VOC_CLASSES.index("cat"),)
     for source in ("xml", "mask", "csv"):
-        dataset = Dataset(tmp_path, VOC_CLASSES, source, tmp_path / "labels.csv")
+        dataset = make_dataset(tmp_path, VOC_CLASSES, source, tmp_path / "labels.csv")
         assert dataset.image_labels("x") == expected
     with pytest.raises(InputError, match="no labels for image 'y'"):
-        Dataset(tmp_path, VOC_CLASSES, "csv", tmp_path / "labels.csv").image_labels("y")
+        make_dataset(tmp_path, VOC_CLASSES, "csv", tmp_path / "labels.csv").image_labels("y")
 
 
 def test_custom_class_names(tmp_path: Path):
@@ -112,9 +112,9 @@ def test_custom_class_names(tmp_path: Path):
 
 def test_bad_label_source_is_a_config_error(tmp_path: Path):
     with pytest.raises(ConfigError, match=re.escape("dataset.labels.source")):
-        Dataset(tmp_path, VOC_CLASSES, "json")
+        make_dataset(tmp_path, VOC_CLASSES, "json")
     with pytest.raises(ConfigError, match=re.escape("dataset.labels.csv")):
-        Dataset(tmp_path, VOC_CLASSES, "csv")
+        make_dataset(tmp_path, VOC_CLASSES, "csv")
 
 
 def test_multi_hot():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from conftest import published
 
 from wsgcn.affinity.paths import pair_destinations, path_affinities, path_cells, path_directions
 from wsgcn.affinity.random_walk import propagate, random_walk_labels
@@ -104,7 +105,7 @@ def test_random_walk_labels_equal_dense_labels_and_respect_a_wall():
     cam[0, 4, 2] = 1.0  # class 3 seeded left of the wall
     cam[1, 5, 9] = 0.8  # class 10 seeded right of it
     keys = np.array([2, 9])
-    labels, _ = random_walk_labels(cam, keys, b, (40, 47), background_threshold=0.25)
+    labels, _ = random_walk_labels(cam, keys, b, (40, 47), **published("random_walk"))
     walked = _dense_reference(cam * (1 - b), b, 5, 10.0, 8)
     up = F.interpolate(torch.from_numpy(walked)[None], scale_factor=4, mode="bilinear", align_corners=False)[
         0, :, :40, :47
@@ -117,5 +118,7 @@ def test_random_walk_labels_equal_dense_labels_and_respect_a_wall():
 
 
 def test_image_without_keys_is_all_background():
-    labels, scores = random_walk_labels(np.zeros((0, 5, 6)), np.zeros(0, int), np.zeros((5, 6)), (18, 22))
+    labels, scores = random_walk_labels(
+        np.zeros((0, 5, 6)), np.zeros(0, int), np.zeros((5, 6)), (18, 22), **published("random_walk")
+    )
     assert labels.shape == (18, 22) and not labels.any() and scores.shape == (0, 18, 22)

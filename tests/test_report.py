@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import html_tables, rendered_dom
+from conftest import html_tables, make_dataset, rendered_dom
 
 from wsgcn.data.check import check_shard
-from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.evaluation.summary import per_class_table
 from wsgcn.io.label_png import write_label_png
@@ -55,7 +54,7 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
         write_label_png(labels / "images" / f"{image_id}.png", np.zeros((40, 56), np.uint8), "k")
     annotation = tmp_path / "data" / "Annotations" / f"{ids[2]}.xml"
     annotation.write_text(annotation.read_text().split("<object>")[0] + "</annotation>\n")  # no foreground
-    check_shard(Dataset(tmp_path / "data", CLASSES, "xml"), ids, set(), tmp_path / "check.json")
+    check_shard(make_dataset(tmp_path / "data", CLASSES), ids, set(), tmp_path / "check.json")
     summary = tmp_path / "table1.csv"
     pd.DataFrame({"method": ["CAM", "GCN + CRF"], "mIoU": [40.1234, 71.0456]}).to_csv(summary, index=False)
     spec = {

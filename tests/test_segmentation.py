@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import make_dataset, published
 
 import wsgcn.training as training_module
 from wsgcn.checkpoint import load_checkpoint
-from wsgcn.data.dataset import Dataset
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.data.images import load_rgb
 from wsgcn.errors import ConfigError, InputError
@@ -46,7 +46,7 @@ def test_aspp_is_the_sum_of_four_dilated_convolutions():
 
 
 def test_resnet101_output_stride_8_with_dilations_2_and_4():
-    model = DeepLabV2("resnet101", 21, weights="none", output_stride=8, msc_scales=()).eval()
+    model = DeepLabV2("resnet101", 21, weights="none", output_stride=8, rates=(6, 12, 18, 24), msc_scales=()).eval()
     with torch.no_grad():
         logits = model(torch.zeros(1, 3, 65, 97))
     assert logits.shape == (1, 21, math.ceil(65 / 8), math.ceil(97 / 8))
@@ -58,11 +58,11 @@ def test_resnet101_output_stride_8_with_dilations_2_and_4():
 
 
 def test_lite2_output_stride_16_and_unsupported_stride():
-    model = DeepLabV2("efficientnet_lite2", 5, weights="none", output_stride=16, rates=(3, 6)).eval()
+    model = DeepLabV2("efficientnet_lite2", 5, weights="none", output_stride=16, rates=(3, 6), msc_scales=()).eval()
     with torch.no_grad():
         assert model(torch.zeros(1, 3, 70, 90)).shape == (1, 5, math.ceil(70 / 16), math.ceil(90 / 16))
     with pytest.raises(ConfigError, match="output strides"):
-        DeepLabV2("efficientnet_lite2", 5, weights="none", output_stride=8)
+        DeepLabV2("efficientnet_lite2", 5, weights="none", output_stride=8, rates=(3, 6), msc_scales=())
 
 
 def test_msc_returns_every_scale_in_training_and_their_max_in_evaluation():
@@ -90,7 +90,7 @@ def test_msc_returns_every_scale_in_training_and_their_max_in_evaluation():
 
 
 def test_only_backbone_conv_weights_and_aspp_are_trained():
-    model = DeepLabV2("resnet101", 21, weights="none", output_stride=8)
+    model = DeepLabV2("resnet101", 21, weights="none", output_stride=8, rates=(6, 12, 18, 24), msc_scales=())
     backbone, aspp_weights, aspp_biases = model.parameter_groups()
     convs = [m for name, m in model.backbone.named_modules() if isinstance(m, torch.nn.Conv2d) and name != "conv1"]
     assert len(backbone) == len(convs) and len(aspp_weights) == len(aspp_biases) == 4
@@ -164,12 +164,12 @@ def test_training_set_manifest_and_hand_computed_statistics(tmp_path: Path):
 def demo_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("seg") / "data"
     ids = write_demo_dataset(root, 6, seed=3, size=(48, 64))
-    dataset = Dataset(root=root, class_names=CLASSES, label_source="xml")
+    dataset = make_dataset(root, CLASSES)
     return dataset, ids
 
 
-MODEL = DeepLabParams(backbone="efficientnet_lite2", weights="none", output_stride=16, aspp_rates=(2, 4))
-TRAIN = SegTrainParams(
+MODEL = DeepLabParams.defaults(backbone="efficientnet_lite2", weights="none", output_stride=16, aspp_rates=(2, 4))
+TRAIN = SegTrainParams.defaults(
     iterations=6, batch_size=2, lr=0.01, crop_size=48, poly_every=2, freeze_bn=True, checkpoint_every=2
 )
 
@@ -219,7 +219,16 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
     spec = {
         "dataset": {"name": "t", "kind": "voc", "root": str(dataset.root), "class_names": list(CLASSES)},
         "segmentation": {
-            "model": {"backbone": "efficientnet_lite2", "weights": "none", "output_stride": 16, "aspp_rates": [2]},
+            "model": published(
+                "segmentation.model",
+                backbone="efficientnet_lite2",
+                weights="none",
+                output_stride=16,
+                aspp_rates=[2],
+                msc_scales=[],
+                input_mean=None,
+                input_std=None,
+            ),
             "train": {},
             "crf": {
                 "gaussian_sxy": 1,

@@ -7,13 +7,15 @@ steps. Kernel widths are in pixels (sxy) and 8-bit colour units (srgb).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pydensecrf.densecrf as dcrf
 from pydensecrf.utils import unary_from_labels, unary_from_softmax
+
+from wsgcn.params import params_from_config
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,11 @@ class CrfParams:
     iterations: int
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> CrfParams:
-        return cls(**{name: config[name] for name in cls.__dataclass_fields__})
+    def from_config(cls, config: Mapping[str, Any], section: str, extras: Collection[str] = ()) -> CrfParams:
+        """The kernels of config section ``section``; ``extras`` are its keys that are not
+        kernel parameters (read by the caller). Any other unknown or missing key is a
+        :class:`~wsgcn.errors.ConfigError` naming the section."""
+        return params_from_config(cls, {key: value for key, value in config.items() if key not in extras}, section)
 
 
 def _inference(rgb: np.ndarray, unary: np.ndarray, n_labels: int, params: CrfParams) -> np.ndarray:
@@ -57,7 +62,7 @@ def crf_from_labels(
 
 
 def crf_from_scores(
-    rgb: np.ndarray, scores: np.ndarray, params: CrfParams, softmax_quirk: bool = False, normalise: bool = True
+    rgb: np.ndarray, scores: np.ndarray, params: CrfParams, softmax_quirk: bool, normalise: bool
 ) -> np.ndarray:
     """Planes (L, H, W) of non-negative scores -> CRF marginals (L, H, W); unary -log(score).
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -31,27 +30,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainParams(ConfigParams):
-    """What every trained network shares: schedule, poly SGD, seed, checkpoints.
+    """What every trained network shares: poly SGD, crops, seed, checkpoints.
 
-    Subclasses add their own fields and name their config section in ``section``.
+    Subclasses add their schedule (:class:`EpochTrainParams` or iterations) and name their
+    config section in ``section``.
     """
 
-    section: ClassVar[str] = "train"
-
-    epochs: int = 5
-    batch_size: int = 16
-    lr: float = 0.1
-    weight_decay: float = 1e-4
-    momentum: float = 0.9
-    published_momentum_quirk: bool = True
-    poly_power: float = 0.9
-    crop_size: int = 512
-    seed: int = 0
-    checkpoint_every: int = 100
+    batch_size: int
+    lr: float
+    weight_decay: float
+    momentum: float
+    poly_power: float
+    crop_size: int
+    seed: int
+    checkpoint_every: int
 
     def total_steps(self, num_images: int) -> int:
-        """Optimiser steps of the whole run: ``epochs`` full epochs."""
-        return steps_per_epoch(num_images, self.batch_size) * self.epochs
+        """Optimiser steps of the whole run."""
+        raise NotImplementedError
+
+    def momentum_quirk(self) -> bool:
+        """Whether SGD gets IRNet's PolyOptimizer quirk (weight decay passed as momentum)."""
+        return False
 
     def lr_step(self, step: int) -> int:
         """The step the poly schedule is evaluated at (every step by default)."""
@@ -67,8 +67,23 @@ class TrainParams(ConfigParams):
             [(parameters, self.lr * multiplier, *decay_mult) for parameters, multiplier, *decay_mult in groups],
             self.weight_decay,
             self.momentum,
-            self.published_momentum_quirk,
+            self.momentum_quirk(),
         )
+
+
+@dataclass(frozen=True)
+class EpochTrainParams(TrainParams):
+    """IRNet's schedule: ``epochs`` full epochs, and its PolyOptimizer's momentum quirk."""
+
+    epochs: int
+    published_momentum_quirk: bool
+
+    def total_steps(self, num_images: int) -> int:
+        """Optimiser steps of the whole run: ``epochs`` full epochs."""
+        return steps_per_epoch(num_images, self.batch_size) * self.epochs
+
+    def momentum_quirk(self) -> bool:
+        return self.published_momentum_quirk
 
 
 def steps_per_epoch(num_images: int, batch_size: int) -> int:

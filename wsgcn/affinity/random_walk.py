@@ -62,9 +62,7 @@ def transition_operator(boundary: torch.Tensor, radius: int, beta: float) -> tup
     return matrix, column_sums
 
 
-def propagate(
-    values: torch.Tensor, boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, steps: int = 256
-) -> torch.Tensor:
+def propagate(values: torch.Tensor, boundary: torch.Tensor, radius: int, beta: float, steps: int) -> torch.Tensor:
     """x T^steps for the rows of ``values`` (K, h, w) over the grid of ``boundary`` (h, w).
 
     Returns (K, h, w) in the dtype of ``values``. Computed in float64 as ``steps`` sparse
@@ -86,10 +84,10 @@ def random_walk_labels(
     keys: np.ndarray,
     boundary: np.ndarray,
     image_size: tuple[int, int],
-    radius: int = 5,
-    beta: float = 10.0,
-    exp_times: int = 8,
-    background_threshold: float = 0.25,
+    radius: int,
+    beta: float,
+    exp_times: int,
+    background_threshold: float,
     device: torch.device | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """IRNet's semantic pseudo label of one image (``step/make_sem_seg_labels.py``).
@@ -129,5 +127,5 @@ def crf_refined_labels(
     background plane ``background_threshold``, refined by the dCRF on ``rgb`` (H, W, 3);
     returns the VOC label map (H, W) uint8."""
     background = np.full((1, *scores.shape[1:]), background_threshold, np.float32)
-    marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, softmax_quirk)
+    marginals = crf_from_scores(rgb, np.concatenate([background, scores]), crf, softmax_quirk, normalise=True)
     return plane_labels(keys)[marginals.argmax(axis=0)]

@@ -25,24 +25,24 @@ from wsgcn.io.label_png import read_label_png
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.irnet import IRNet
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import TrainParams, run_training
+from wsgcn.training import EpochTrainParams, run_training
 
 EPSILON = 1e-5
 
 
 @dataclass(frozen=True)
-class IrnTrainParams(TrainParams):
+class IrnTrainParams(EpochTrainParams):
     """Hyperparameters of IRNet training (config ``irn.train``)."""
 
     section: ClassVar[str] = "irn.train"
 
-    epochs: int = 3
-    batch_size: int = 32
-    displacement_lr_mult: float = 10.0
-    scale_range: tuple[float, float] = (0.5, 1.5)
-    radius: int = 10
-    backbone_trainable_from: int | None = None
-    backbone_lr_mult: float = 0.1
+    epochs: int
+    batch_size: int
+    displacement_lr_mult: float
+    scale_range: tuple[float, float]
+    radius: int
+    backbone_trainable_from: int | None
+    backbone_lr_mult: float
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IrnTrainParams:
@@ -148,7 +148,7 @@ def train_irn(
     """Train :class:`IRNet` heads on ``ids`` with IR labels at ``ir_label_path(id)``; save the
     state dict. ``model_options``: IRNet's keyword options (the ``irn.model`` config section)."""
     seed_all(params.seed)
-    model = IRNet(backbone, backbone_weights, params.backbone_trainable_from, **model_options).to(device)
+    model = IRNet(backbone, backbone_weights, trainable_from=params.backbone_trainable_from, **model_options).to(device)
     edge_params, displacement_params = model.head_parameters()
     groups = [(edge_params, 1.0), (displacement_params, params.displacement_lr_mult)]
     backbone_params = model.backbone_parameters()

@@ -43,8 +43,8 @@ def multiscale_cam(
     rgb: np.ndarray,
     keys: Sequence[int],
     scales: Sequence[float],
-    flip: bool = True,
-    power: float = 1.0,
+    flip: bool,
+    power: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """CAMs of ``rgb`` (H, W, 3 uint8) for ``keys``: (cam, high_res) float32 arrays.
 

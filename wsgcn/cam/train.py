@@ -25,18 +25,18 @@ from wsgcn.errors import InputError
 from wsgcn.models.backbones import backbone_spec
 from wsgcn.models.cam_net import CamNet
 from wsgcn.runtime import derived_seed, seed_all
-from wsgcn.training import TrainParams, run_training
+from wsgcn.training import EpochTrainParams, run_training
 
 
 @dataclass(frozen=True)
-class CamTrainParams(TrainParams):
+class CamTrainParams(EpochTrainParams):
     """Hyperparameters of CAM training (config ``cam.train``)."""
 
     section: ClassVar[str] = "cam.train"
 
-    classifier_lr_mult: float = 10.0
-    classifier_warmup_steps: int = 0
-    resize_long: tuple[int, int] = (320, 640)
+    classifier_lr_mult: float
+    classifier_warmup_steps: int
+    resize_long: tuple[int, int]
 
     def group_lr_scale(self, step: int, group: int) -> float:
         """The backbone (group 0) stands still for the first ``classifier_warmup_steps`` steps."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from wsgcn.config_schema import config_section, merged
 from wsgcn.data.images import image_size, load_mask, load_rgb
 from wsgcn.data.labels import labels_from_mask, labels_from_xml, read_label_csv
 from wsgcn.data.working_size import WorkingSize
@@ -32,13 +33,13 @@ class Dataset:
 
     root: Path
     class_names: tuple[str, ...]
-    label_source: str = "xml"
-    label_csv: Path | None = None
-    image_dir: str = "JPEGImages"
-    image_suffix: str = ".jpg"
-    mask_dir: str = "SegmentationClass"
-    annotation_dir: str = "Annotations"
-    working_size: WorkingSize = field(default_factory=WorkingSize)
+    label_source: str
+    label_csv: Path | None
+    image_dir: str
+    image_suffix: str
+    mask_dir: str
+    annotation_dir: str
+    working_size: WorkingSize
     _csv_labels: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -104,22 +105,22 @@ class Dataset:
 
 
 def dataset_from_config(config: Mapping[str, Any], base: str | Path = ".") -> Dataset:
-    """Build a :class:`Dataset` from the ``dataset`` section of the workflow config.
-
-    Relative paths are resolved against ``base``.
+    """Build a :class:`Dataset` from the ``dataset`` section of the workflow config; keys
+    it lacks take the schema's defaults. Relative paths are resolved against ``base``.
     """
     base = Path(base)
-    labels = config.get("labels", {})
+    config = merged(config_section("dataset"), config)
+    labels = config["labels"]
     csv_path = labels.get("csv")
     names: Sequence[str] = config["class_names"]
     return Dataset(
         root=base / config["root"],
         class_names=tuple(names),
-        label_source=labels.get("source", "xml"),
+        label_source=labels["source"],
         label_csv=(base / csv_path) if csv_path else None,
-        image_dir=config.get("image_dir", "JPEGImages"),
-        image_suffix=config.get("image_suffix", ".jpg"),
-        mask_dir=config.get("mask_dir", "SegmentationClass"),
-        annotation_dir=config.get("annotation_dir", "Annotations"),
-        working_size=WorkingSize(**config.get("working_size", {})),
+        image_dir=config["image_dir"],
+        image_suffix=config["image_suffix"],
+        mask_dir=config["mask_dir"],
+        annotation_dir=config["annotation_dir"],
+        working_size=WorkingSize(**config["working_size"]),
     )

@@ -104,7 +104,7 @@ def _ignore_band(mask: np.ndarray, width: int = 1) -> np.ndarray:
 
 
 def render_demo_image(
-    image_id: str, seed: int, class_names: Sequence[str] = DEMO_CLASSES, size: tuple[int, int] = (160, 208)
+    image_id: str, seed: int, class_names: Sequence[str], size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Render one demo image: RGB uint8 (H, W, 3) and its mask uint8 (H, W).
 
@@ -148,7 +148,7 @@ def _annotation_xml(image_id: str, mask: np.ndarray, class_names: Sequence[str])
     )
 
 
-def write_demo_dataset(root: str | Path, num_images: int, seed: int, size: tuple[int, int] = (160, 208)) -> list[str]:
+def write_demo_dataset(root: str | Path, num_images: int, seed: int, size: tuple[int, int]) -> list[str]:
     """Write a demo dataset in the VOC layout under ``root``; returns its ids.
 
     Writes ``JPEGImages``, ``SegmentationClass`` (palette PNG), ``Annotations`` (XML),

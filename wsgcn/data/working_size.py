@@ -25,8 +25,8 @@ class WorkingSize:
     equals ``min_side``. The aspect ratio is kept (sides rounded to whole pixels).
     """
 
-    min_side: int = 32
-    max_side: int = 1000
+    min_side: int
+    max_side: int
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_side <= self.max_side:

@@ -99,14 +99,14 @@ class CoarseGraph:
 
 def coarse_graph(
     boundary: np.ndarray,
-    radius: int = 5,
-    beta: float = 10.0,
-    exp_times: int = 8,
-    block: int = 3,
-    weak_degree: float = 1.5,
-    tolerance: float = 1e-6,
-    degree_levels: int = 4,
-    link: float = 0.01,
+    radius: int,
+    beta: float,
+    exp_times: int,
+    block: int,
+    weak_degree: float,
+    tolerance: float,
+    degree_levels: int,
+    link: float,
     device: torch.device | str = "cpu",
 ) -> CoarseGraph:
     """The fast A_hat of a stride-4 boundary map (h, w) (float32 factors on ``device``).

@@ -21,7 +21,7 @@ def plain_labels(log_probs: torch.Tensor, image_size: tuple[int, int]) -> np.nda
 
 
 def crf_labels(
-    log_probs: torch.Tensor, keys: np.ndarray, rgb: np.ndarray, crf: CrfParams, softmax_quirk: bool = True
+    log_probs: torch.Tensor, keys: np.ndarray, rgb: np.ndarray, crf: CrfParams, softmax_quirk: bool
 ) -> np.ndarray:
     """The complete pseudo label (H, W) uint8 after the final dCRF.
 
@@ -32,5 +32,5 @@ def crf_labels(
     """
     present = [0, *(int(k) + 1 for k in keys)]
     planes = upsample_log_probs(log_probs.float(), rgb.shape[:2])[present].exp().cpu().numpy()
-    marginals = crf_from_scores(rgb, planes, crf, softmax_quirk)
+    marginals = crf_from_scores(rgb, planes, crf, softmax_quirk, normalise=True)
     return np.asarray(present, np.uint8)[marginals.argmax(axis=0)]

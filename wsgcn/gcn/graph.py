@@ -20,7 +20,7 @@ from wsgcn.params import ConfigParams
 
 
 def dense_normalised_graph(
-    boundary: torch.Tensor, radius: int = 5, beta: float = 10.0, exp_times: int = 8, method: str = "squarings"
+    boundary: torch.Tensor, radius: int, beta: float, exp_times: int, method: str = "squarings"
 ) -> torch.Tensor:
     """A_hat (N, N) of a stride-4 boundary map (h, w), N = h * w, row-major nodes.
 
@@ -64,12 +64,12 @@ class GraphParams(ConfigParams):
 
     section: ClassVar[str] = "gcn.graph"
 
-    mode: str = "fast"
-    block: int = 3
-    weak_degree: float = 1.5
-    tolerance: float = 1e-6
-    degree_levels: int = 4
-    link: float = 0.01
+    mode: str
+    block: int
+    weak_degree: float
+    tolerance: float
+    degree_levels: int
+    link: float
 
     def __post_init__(self) -> None:
         if self.mode not in GRAPH_MODES:

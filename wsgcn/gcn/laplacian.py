@@ -40,9 +40,7 @@ class StencilPairs:
     weights: torch.Tensor
 
 
-def stencil_pairs(
-    colours: torch.Tensor, radius: int = 2, colour_scale: float = 12.0, position_scale: float = 20.0
-) -> StencilPairs:
+def stencil_pairs(colours: torch.Tensor, radius: int, colour_scale: float, position_scale: float) -> StencilPairs:
     """Phi of all pairs within ``radius`` rows and columns, colours (3, h, w) in [0, 1]."""
     _, height, width = colours.shape
     flat = torch.arange(height * width, device=colours.device).view(height, width)

@@ -12,10 +12,10 @@ from wsgcn.gcn.laplacian import laplacian_quadratic
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Weights of the entropy and Laplacian terms (published 10 and 0.01)."""
+    """Weights of the entropy and Laplacian terms (config ``gcn.train``)."""
 
-    entropy: float = 10.0
-    laplacian: float = 0.01
+    entropy: float
+    laplacian: float
 
 
 @dataclass(frozen=True)

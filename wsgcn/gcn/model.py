@@ -50,7 +50,7 @@ class GraphConvolution(nn.Module):
 class GCN(nn.Module):
     """160 -> hidden -> classes; returns log-probabilities (N, classes)."""
 
-    def __init__(self, in_features: int = 160, hidden: int = 16, classes: int = 21, dropout: float = 0.3):
+    def __init__(self, in_features: int, hidden: int, classes: int, dropout: float):
         super().__init__()
         self.layer1 = GraphConvolution(in_features, hidden)
         self.layer2 = GraphConvolution(hidden, classes)

@@ -37,13 +37,13 @@ class PartialLabelParams(ConfigParams):
 
     section: ClassVar[str] = "gcn.partial_labels.labels"
 
-    low_alpha: float = 4.0
-    high_alpha: float = 32.0
-    min_cam: float = 0.1
-    confident_ratio: float = 0.3
-    background_confidence: float = 0.8
-    min_score: float = 0.8
-    bgr_quirk: bool = True
+    low_alpha: float
+    high_alpha: float
+    min_cam: float
+    confident_ratio: float
+    background_confidence: float
+    min_score: float
+    bgr_quirk: bool
 
 
 def grid_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -75,8 +75,14 @@ def partial_labels(
     peak = cam.max(axis=0) if len(keys) else np.zeros(small_rgb.shape[:2], np.float32)
     raw = np.concatenate([(1 - peak)[None] ** params.high_alpha, cam]).astype(np.float64)
     raw_argmax = raw.argmax(axis=0)
-    low = crf_from_scores(crf_image, np.concatenate([(1 - peak)[None] ** params.low_alpha, cam]), crf, normalise=False)
-    high = crf_from_scores(crf_image, raw, crf, normalise=False)
+    low = crf_from_scores(
+        crf_image,
+        np.concatenate([(1 - peak)[None] ** params.low_alpha, cam]),
+        crf,
+        softmax_quirk=False,
+        normalise=False,
+    )
+    high = crf_from_scores(crf_image, raw, crf, softmax_quirk=False, normalise=False)
 
     label = low.argmax(axis=0)
     label = np.where(label == 0, IGNORE_LABEL, label)

@@ -26,17 +26,17 @@ class GcnTrainParams(ConfigParams):
 
     section: ClassVar[str] = "gcn.train"
 
-    hidden: int = 16
-    dropout: float = 0.3
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    steps: int = 250
-    entropy_weight: float = 10.0
-    laplacian_weight: float = 0.01
-    laplacian_radius: int = 2
-    colour_scale: float = 12.0
-    position_scale: float = 20.0
-    seed: int = 42
+    hidden: int
+    dropout: float
+    lr: float
+    weight_decay: float
+    steps: int
+    entropy_weight: float
+    laplacian_weight: float
+    laplacian_radius: int
+    colour_scale: float
+    position_scale: float
+    seed: int
 
 
 def train_gcn(
@@ -46,7 +46,7 @@ def train_gcn(
     propagate: Propagate,
     params: GcnTrainParams,
     seed: int,
-    classes: int = 21,
+    classes: int,
 ) -> tuple[torch.Tensor, list[dict[str, float]]]:
     """Train a GCN and return its eval-mode log-probabilities (classes, h, w) and the loss log.
 

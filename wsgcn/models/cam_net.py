@@ -16,7 +16,7 @@ from wsgcn.models.backbones import backbone_spec, build_backbone, fix_batchnorm,
 class CamNet(nn.Module):
     """Backbone features (stride 16) -> 1x1 conv without bias -> one logit per class."""
 
-    def __init__(self, backbone: str, num_foreground: int, weights: str = "imagenet"):
+    def __init__(self, backbone: str, num_foreground: int, weights: str):
         super().__init__()
         self.backbone_name = backbone
         self.backbone = build_backbone(backbone, weights)

@@ -68,10 +68,10 @@ class IRNet(nn.Module):
     def __init__(
         self,
         backbone: str,
-        weights: str = "imagenet",
+        weights: str,
+        taps: str,
+        edge_kernel: int,
         trainable_from: int | None = None,
-        taps: str = "block_outputs",
-        edge_kernel: int = 1,
     ):
         super().__init__()
         if taps not in TAP_KINDS:

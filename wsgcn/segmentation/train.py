@@ -35,13 +35,13 @@ class DeepLabParams(ConfigParams):
 
     section: ClassVar[str] = "segmentation.model"
 
-    backbone: str = "resnet101"
-    weights: str = "imagenet"
-    output_stride: int = 8
-    aspp_rates: tuple[int, ...] = (6, 12, 18, 24)
-    msc_scales: tuple[float, ...] = ()
-    input_mean: tuple[float, ...] | None = None
-    input_std: tuple[float, ...] | None = None
+    backbone: str
+    weights: str
+    output_stride: int
+    aspp_rates: tuple[int, ...]
+    msc_scales: tuple[float, ...]
+    input_mean: tuple[float, ...] | None
+    input_std: tuple[float, ...] | None
 
     def build(self, num_classes: int, weights: str | None = None, freeze_bn: bool = False) -> DeepLabV2:
         """The network; ``weights`` overrides the configured backbone weights (e.g. ``none``)."""
@@ -64,18 +64,17 @@ class SegTrainParams(TrainParams):
 
     section: ClassVar[str] = "segmentation.train"
 
-    iterations: int = 90000
-    batch_size: int = 26
-    lr: float = 1e-3
-    momentum: float = 0.9
-    published_momentum_quirk: bool = False
-    weight_decay: float = 5e-4
-    aspp_bias_lr_mult: float = 2.0
-    poly_power: float = 0.9
-    poly_every: int = 10
-    crop_size: int = 381
-    scales: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
-    freeze_bn: bool = False
+    iterations: int
+    batch_size: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    aspp_bias_lr_mult: float
+    poly_power: float
+    poly_every: int
+    crop_size: int
+    scales: tuple[float, ...]
+    freeze_bn: bool
 
     def total_steps(self, num_images: int) -> int:
         return self.iterations

@@ -79,7 +79,7 @@ def gcn_shard(
     train_params = GcnTrainParams.from_config(gcn["train"])
     graph = GraphParams.from_config(gcn["graph"])
     walk = spec["random_walk"]
-    final_crf = CrfParams.from_config(spec["final_crf"])
+    final_crf = CrfParams.from_config(spec["final_crf"], "final_crf", {"softmax_quirk"})
     code = code_digest(__name__)
     gcn_key = text_digest(canonical_json({"graph": gcn["graph"], "train": gcn["train"], "walk": walk}), code)
     crf_key = text_digest(canonical_json(spec["final_crf"]), code)

@@ -35,7 +35,7 @@ def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: s
     dataset = dataset_from_config(spec["dataset"])
     section = spec["gcn"]["partial_labels"]
     params = PartialLabelParams.from_config(section["labels"])
-    crf = CrfParams.from_config(section["crf"])
+    crf = CrfParams.from_config(section["crf"], "gcn.partial_labels.crf")
     stage_key = text_digest(canonical_json(section), code_digest(__name__))
 
     def key_of(image_id: str) -> str:

@@ -66,7 +66,7 @@ def random_walk_shard(
     torch_device = select_device(device)
     walk_key = text_digest(canonical_json(spec["random_walk"]), code_digest(__name__))
     crf_key = text_digest(canonical_json(spec["final_crf"]), walk_key)
-    crf = CrfParams.from_config(spec["final_crf"])
+    crf = CrfParams.from_config(spec["final_crf"], "final_crf", {"softmax_quirk"})
     walked: dict[str, Walk] = {}
 
     def upstream(image_id: str) -> str:

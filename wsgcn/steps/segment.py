@@ -48,7 +48,7 @@ def infer_shard(
     dataset = dataset_from_config(spec["dataset"])
     torch_device = select_device(device)
     crf_config = spec["segmentation"]["crf"]
-    crf = CrfParams.from_config(crf_config)
+    crf = CrfParams.from_config(crf_config, "segmentation.crf")
     stage_key = text_digest(
         file_digest(model_path), canonical_json(spec["segmentation"]["model"]), code_digest(__name__)
     )
