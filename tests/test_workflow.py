@@ -282,6 +282,17 @@ def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Pa
     _switching_back_reruns_only_the_summaries(voc_workdir)
 
 
+def test_an_overlay_file_changes_one_nested_value_and_reruns_only_the_gcn_and_downstream(voc_workdir: Path):
+    # README's workflow: the base config, then an overlay holding only the changed key
+    overlay = voc_workdir / "fewer-steps.yaml"
+    overlay.write_text("gcn:\n  train:\n    steps: 3\n")
+    result = run_voc(voc_workdir, "-n", "--configfile", str(voc_workdir / "base.yaml"), str(overlay))
+    counts = job_counts(result.stdout)
+    assert counts.pop("gcn") == 4 and counts.pop("stage_params") > 0 and counts.pop("eval_labels") == 2
+    downstream = {"table1", "seg_data_gcn_crf", "train_seg_gcn_crf", "segment_gcn_crf", "eval_seg"}
+    assert set(counts) == downstream | {"segmentation_table", "report", "all"}
+
+
 def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: Path):
     config = base_config(voc_workdir)
     config.setdefault("final_crf", {})["bilateral_srgb"] = 7

@@ -19,11 +19,11 @@ from wsgcn.step_registry import step_command
 validate(config, "../../config/schema.yaml")
 
 PYTHON = sys.executable
-RESULTS = config.get("results_dir", "results")
+RESULTS = config["results_dir"]
 DATASET_CONFIG = config["dataset"]
 DATASET_NAME = DATASET_CONFIG["name"]
 DATASET = dataset_from_config(DATASET_CONFIG)
-DEVICE = config.get("device", "auto")
+DEVICE = config["device"]
 
 
 def _read_lists():
@@ -69,7 +69,7 @@ def _stage(name, params, upstream=""):
 
 
 DATASET_SPEC = {key: value for key, value in DATASET_CONFIG.items() if key not in ("kind", "lists")}
-BACKBONE_SPEC = {"name": config["backbone"]["name"], "weights": config["backbone"].get("weights", "imagenet")}
+BACKBONE_SPEC = {"name": config["backbone"]["name"], "weights": config["backbone"]["weights"]}
 
 TRAIN_CAM_DIR, TRAIN_CAM_HASH = _stage(
     "train_cam",
