@@ -2,7 +2,7 @@
 
 Each sample: random rescale (image bicubic, label nearest), horizontal flip, random
 square crop (image padded with the backbone's mean colour, label with 255), label
-reduced x0.25 (nearest). Pairs within ``radius`` (10, at stride 4) get labels from the
+reduced x0.25 (nearest). Pairs within ``radius`` (``irn.train.radius``, at stride 4) get labels from the
 IR label map; the loss is (pos + neg) / 2 + (dp_fg + dp_bg) / 2 of IRNet.
 """
 
