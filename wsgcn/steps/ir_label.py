@@ -26,7 +26,7 @@ def ir_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: str, m
     """IR label PNG (0 background, class + 1, 255 unsure) of every image in ``ids``."""
     dataset = dataset_from_config(spec["dataset"])
     params = spec["ir_label"]
-    crf = CrfParams.from_config(params["crf"], "irn.ir_label.crf")
+    crf = CrfParams.from_config(params["crf"], "irn.ir_label.crf", {"gt_prob"})
     stage_key = text_digest(canonical_json(params), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
