@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -280,6 +281,32 @@ def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Pa
     summaries = _shard_log_summaries(voc_workdir, "gcn")  # GCN labels, then their CRF, per shard
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (16, 0)
     _switching_back_reruns_only_the_summaries(voc_workdir)
+
+
+def test_no_shell_command_of_a_rule_made_in_a_loop_reads_a_loop_variable():
+    # Snakemake evaluates a shell command again when its job runs (a dry run prints the
+    # first evaluation), so a loop variable there gives every job the last iteration's
+    # values; they must reach the command through params, which are evaluated once.
+    for snakefile in sorted((PROJECT / "workflow" / "rules").glob("*.smk")):
+        lines = snakefile.read_text().splitlines()
+        for start, line in enumerate(lines):
+            loop = re.match(r"for (.+) in .+:$", line)
+            if not loop:
+                continue
+            names = set(re.findall(r"[A-Za-z_]\w*", loop.group(1)))
+            body = list(itertools.takewhile(lambda text: not text or text.startswith(" "), lines[start + 1 :]))
+            in_shell = False
+            for text in body:
+                indent = len(text) - len(text.lstrip())
+                if text.strip() == "shell:":
+                    in_shell, shell_indent = True, indent
+                elif in_shell and text.strip() and indent <= shell_indent:
+                    in_shell = False
+                if in_shell:
+                    used = names & set(re.findall(r"[A-Za-z_]\w*", text))
+                    assert not used, (
+                        f"{snakefile.name}: shell command reads loop variable {sorted(used)}: {text.strip()}"
+                    )
 
 
 def test_an_overlay_file_changes_one_nested_value_and_reruns_only_the_gcn_and_downstream(voc_workdir: Path):

@@ -54,9 +54,13 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
         resources:
             mem_mb=4000,
             runtime=480,
+        # values of this loop iteration go through params: the shell command is built when
+        # the job runs, after the loop has moved on
         params:
             spec=_spec,
             ids=shard_ids_json,
+            gcn_dir=_gcn_dir,
+            gcn_crf_dir=_crf_dir,
         shell:
             step_command(
                 "gcn",
@@ -65,8 +69,8 @@ for _index, (_gcn_dir, (_crf_dir, _spec)) in enumerate(GCN_SETTINGS.items()):
                 cam_dir=CAM_DIR,
                 boundary_dir=BOUNDARY_DIR,
                 partial_dir=PARTIAL_DIR,
-                gcn_dir=_gcn_dir,
-                gcn_crf_dir=_crf_dir,
+                gcn_dir="{params.gcn_dir:q}",
+                gcn_crf_dir="{params.gcn_crf_dir:q}",
                 gcn_manifest="{output.gcn:q}",
                 gcn_crf_manifest="{output.gcn_crf:q}",
                 device=DEVICE,

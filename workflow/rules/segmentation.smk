@@ -98,6 +98,8 @@ rule seg_split:
         )
 
 
+# Values of a loop iteration reach the command through params: Snakemake builds the shell
+# command again when the job runs, after the loop has moved on.
 for _source, _chain in SEG_CHAINS.items():
 
     rule:
@@ -116,16 +118,18 @@ for _source, _chain in SEG_CHAINS.items():
             f"logs/{DATASET_NAME}/seg_data/{_chain['data'].split('/')[-1]}.log",
         params:
             spec=EVAL_SPEC,
+            source=_source,
+            label_dir=_chain["labels"] or "",
         shell:
             step_command(
                 "seg-data",
                 spec="{params.spec:q}",
                 ids="{input.train_list:q}",
-                source=_source,
+                source="{params.source:q}",
                 manifest_path="{output.manifest:q}",
                 stats_csv="{output.stats_csv:q}",
                 stats_md="{output.stats_markdown:q}",
-                label_dir=_chain["labels"],
+                label_dir="{params.label_dir:q}",
             )
 
     rule:
@@ -147,13 +151,14 @@ for _source, _chain in SEG_CHAINS.items():
             runtime=1440,
         params:
             spec=SEG_TRAIN_SPEC,
+            checkpoint=f"{_chain['train']}/checkpoint.pt",
         shell:
             step_command(
                 "train-seg",
                 spec="{params.spec:q}",
                 manifest_path="{input.manifest:q}",
                 model_path="{output.model:q}",
-                checkpoint_path=f"{_chain['train']}/checkpoint.pt",
+                checkpoint_path="{params.checkpoint:q}",
                 history_path="{output.history:q}",
                 device=DEVICE,
                 threads="{threads}",
@@ -180,14 +185,16 @@ for _source, _chain in SEG_CHAINS.items():
         params:
             spec=SEG_INFER_SPEC,
             ids=lambda wc: canonical_json(SEG_SHARDS[wc.shard]),
+            seg_dir=_chain["seg"],
+            seg_crf_dir=_chain["seg_crf"],
         shell:
             step_command(
                 "segment",
                 spec="{params.spec:q}",
                 ids="{params.ids:q}",
                 model_path="{input.model:q}",
-                seg_dir=_chain["seg"],
-                seg_crf_dir=_chain["seg_crf"],
+                seg_dir="{params.seg_dir:q}",
+                seg_crf_dir="{params.seg_crf_dir:q}",
                 seg_manifest="{output.seg:q}",
                 seg_crf_manifest="{output.seg_crf:q}",
                 device=DEVICE,

@@ -27,16 +27,16 @@ def training_set_stage(
     manifest_path: str,
     stats_csv: str,
     stats_md: str,
-    label_dir: str | None = None,
+    label_dir: str = "",
 ) -> None:
     """Write the training-set manifest (JSON) and its label statistics (CSV + Markdown).
 
-    ``label_dir`` is the pseudo-label stage folder; ``None`` for the ground truth.
+    ``label_dir`` is the pseudo-label stage folder; empty for the ground truth.
     """
     dataset = dataset_from_config(spec["dataset"])
-    if (label_dir is None) != (source == "ground_truth"):
-        raise ValueError("label_dir is required for pseudo labels and must be absent for the ground truth")
-    path_of = dataset.mask_path if label_dir is None else (lambda image_id: label_path(label_dir, image_id))
+    if bool(label_dir) == (source == "ground_truth"):
+        raise ValueError("label_dir is required for pseudo labels and must be empty for the ground truth")
+    path_of = (lambda image_id: label_path(label_dir, image_id)) if label_dir else dataset.mask_path
     manifest = build_manifest(ids, source, path_of)
     stats = label_statistics(manifest, dataset.class_names)
     write_text_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
