@@ -41,7 +41,7 @@ def main() -> int:
         matches = [
             i
             for i, entry in enumerate(allowed)
-            if entry["lint"].rstrip(".:") == lint.rstrip(".:")
+            if re.fullmatch(entry["lint"], lint.rstrip(":"))
             and re.fullmatch(entry["where"], where.removeprefix("rule "))
         ]
         for index in matches:
