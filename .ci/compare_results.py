@@ -1,11 +1,16 @@
 """Compare two results folders of the workflow file by file; exit 1 on any difference.
 
-Usage: python .ci/compare_results.py RESULTS_A RESULTS_B
+Usage: python .ci/compare_results.py [--values-only] RESULTS_A RESULTS_B
 
 Label PNGs, tables (CSV, Markdown), manifests (JSON), lists and parameter records must be
 byte-identical; HDF5 files must hold equal arrays and attributes (HDF5 metadata may
 differ); PyTorch files (weights, checkpoints) equal tensors and values. The HTML report
 is skipped: it embeds the run's timings.
+
+``--values-only`` compares two runs of different code: every per-image key includes a
+digest of the code, so it compares label PNGs by their pixels, HDF5 files without their
+``input_key`` attribute, PyTorch files by their tensors, and skips the JSON files (the
+shard manifests, training-set manifests and input-check records, which hold keys).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
+from PIL import Image
+
+INPUT_KEY = "input_key"
 
 SKIPPED = {".html"}
 BYTEWISE = {".png", ".csv", ".md", ".json", ".txt", ".yaml"}
@@ -46,6 +54,32 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def _tensors(value: Any) -> Any:
+    """The tensors of a loaded PyTorch file, without its other values (run keys)."""
+    if isinstance(value, dict):
+        kept = {key: _tensors(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item is not None}
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def same_values(a: Path, b: Path) -> bool:
+    if a.suffix == ".png":
+        return np.array_equal(_pixels(a), _pixels(b))
+    if a.suffix == ".h5":
+        first, second = _h5_content(a), _h5_content(b)
+        for content in (first, second):
+            content["/"].pop(INPUT_KEY, None)
+        return _equal(first, second)
+    if a.suffix == ".pt":
+        return _equal(_tensors(torch.load(a, weights_only=True)), _tensors(torch.load(b, weights_only=True)))
+    return same_file(a, b)
+
+
 def same_file(a: Path, b: Path) -> bool:
     if a.suffix in BYTEWISE:
         return a.read_bytes() == b.read_bytes()
@@ -57,12 +91,16 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 def main() -> int:
-    first, second = (Path(arg) for arg in sys.argv[1:3])
-    files = {p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.suffix not in SKIPPED}
-    others = {p.relative_to(second) for p in second.rglob("*") if p.is_file() and p.suffix not in SKIPPED}
+    arguments = sys.argv[1:]
+    values_only = "--values-only" in arguments
+    first, second = (Path(arg) for arg in arguments if arg != "--values-only")
+    skipped = SKIPPED | ({".json"} if values_only else set())
+    files = {p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.suffix not in skipped}
+    others = {p.relative_to(second) for p in second.rglob("*") if p.is_file() and p.suffix not in skipped}
+    same = same_values if values_only else same_file
     problems = [f"only in {first}: {p}" for p in sorted(files - others)]
     problems += [f"only in {second}: {p}" for p in sorted(others - files)]
-    problems += [f"differs: {p}" for p in sorted(files & others) if not same_file(first / p, second / p)]
+    problems += [f"differs: {p}" for p in sorted(files & others) if not same(first / p, second / p)]
     by_suffix: dict[str, int] = {}
     for path in files & others:
         by_suffix[path.suffix] = by_suffix.get(path.suffix, 0) + 1
