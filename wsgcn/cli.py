@@ -52,15 +52,8 @@ def _ids(text: str) -> list[str]:
     return [validate_image_id(image_id) for image_id in ids]
 
 
-CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "Spec": _json,
-    "JsonList": _json,
-    "Sequence[str]": _ids,
-    "Sequence[float]": float,
-    "bool": _bool,
-    "int": int,
-    "float": float,
-}
+CONVERTERS: dict[str, Callable[[str], Any]] = {"Spec": _json, "JsonList": _json, "bool": _bool, "int": int}
+CONVERTERS |= {"float": float, "Sequence[str]": _ids, "Sequence[float]": float}
 
 
 HELP = {
