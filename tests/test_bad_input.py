@@ -56,12 +56,13 @@ def _fails(tmp_path: Path, config: dict) -> str:
 
 
 def _results(tmp_path: Path) -> list[Path]:
-    """Every model, per-image result and table written (parameter records, the segmentation
-    split lists and the input check records, which --keep-going lets run, are not results)."""
+    """Every model, per-image result and table written (parameter records, code stamps, the
+    segmentation split lists and the input check records, which --keep-going lets run, are
+    not results)."""
     return [
         p
         for p in (tmp_path / "results").rglob("*")
-        if p.is_file() and p.name != "params.yaml" and not {"input_check", "seg_split"} & set(p.parts)
+        if p.is_file() and p.name != "params.yaml" and not {"input_check", "seg_split", "code"} & set(p.parts)
     ]
 
 

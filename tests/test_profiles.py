@@ -82,6 +82,7 @@ def test_cheap_aggregates_run_in_the_snakemake_process():
         "demo_data",
         "check_inputs",
         "stage_params",
+        "code_stamp",
         "seg_split",
         "table1",
         "table2",

@@ -442,6 +442,20 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
     assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
 
 
+def test_editing_a_module_the_input_check_also_imports_retrains_both_networks(voc_workdir: Path):
+    # The input check reruns too, and Snakemake then reaches the training jobs only through
+    # inputs that are not ancient(): their code stamps.
+    module = voc_workdir / "project" / "wsgcn" / "data" / "dataset.py"
+    original = module.read_text()
+    module.write_text(original + "# edited\n")
+    try:
+        jobs = dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml")
+    finally:
+        module.write_text(original)
+    assert jobs["check_inputs"] == 4 and jobs["code_stamp"] == 2 and jobs["train_cam"] == jobs["train_irn"] == 1
+    assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {}
+
+
 def test_editing_the_random_walk_retrains_no_irnet(voc_workdir: Path):
     # one module per step: IRNet's training and the boundary maps do not run the random walk;
     # the random walk and the GCN (whose graph is the walk's transition matrix) do

@@ -42,6 +42,7 @@ rule train_irn:
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
         code=step_code("train_irn", "ir_label", "cam"),
+        code_stamp=f"{CODE_STAMP_DIR}/train_irn.json",
     output:
         model=f"{TRAIN_IRN_DIR}/model.pt",
         history=f"{TRAIN_IRN_DIR}/history.csv",

@@ -9,6 +9,7 @@ rule train_cam:
         # ancient: a check rerun for an image added to the infer list only must not retrain
         checks=ancient(check_records(TRAIN_IDS)),
         code=step_code("train_cam"),
+        code_stamp=f"{CODE_STAMP_DIR}/train_cam.json",
     output:
         model=f"{TRAIN_CAM_DIR}/model.pt",
         history=f"{TRAIN_CAM_DIR}/history.csv",

@@ -11,7 +11,7 @@ from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import demo_ids
 from wsgcn.data.ids import read_id_list
 from wsgcn.errors import WsgcnError
-from wsgcn.hashing import canonical_json, stage_hash, text_digest
+from wsgcn.hashing import canonical_json, files_digest, stage_hash, text_digest
 from wsgcn.provenance import module_sources
 from wsgcn.sharding import make_shards
 from wsgcn.step_registry import step_command
@@ -102,6 +102,11 @@ def step_code(*steps):
 
 
 CHECK_CODE = step_code("check_inputs")
+
+# The code of each training job that has an ancient() input, for its code stamp (rule
+# code_stamp): job name -> step modules.
+CODE_STAMPS = {"train_cam": ("train_cam",), "train_irn": ("train_irn", "ir_label", "cam")}
+CODE_STAMP_DIR = f"{RESULTS}/{DATASET_NAME}/code"
 
 MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 

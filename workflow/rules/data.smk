@@ -51,3 +51,25 @@ rule check_inputs:
             mask_ids="{params.mask_ids:q}",
             record="{output.record:q}",
         )
+
+
+# A training job's own code edits must rerun it even when an input check reruns in the
+# same call (an edit to a module both import). Snakemake then skips the rerun checks of
+# every job downstream of that check, and reaches such a job only through inputs that are
+# not ancient(): the stamp, rewritten when the job's code changes, is such an input.
+rule code_stamp:
+    input:
+        code=lambda wildcards: step_code(*CODE_STAMPS[wildcards.job]),
+    output:
+        f"{CODE_STAMP_DIR}/{{job}}.json",
+    log:
+        f"logs/{DATASET_NAME}/code_stamp/{{job}}.log",
+    wildcard_constraints:
+        job="|".join(CODE_STAMPS),
+    localrule: True
+    params:
+        record=lambda wildcards: canonical_json(
+            {"job": wildcards.job, "code": files_digest(step_code(*CODE_STAMPS[wildcards.job]))}
+        ),
+    shell:
+        step_command("write-params", record="{params.record:q}", out="{output:q}")
