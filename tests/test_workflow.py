@@ -452,7 +452,8 @@ def test_editing_a_module_the_input_check_also_imports_retrains_both_networks(vo
         jobs = dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml")
     finally:
         module.write_text(original)
-    assert jobs["check_inputs"] == 4 and jobs["code_stamp"] == 2 and jobs["train_cam"] == jobs["train_irn"] == 1
+    assert jobs.get("train_cam") == jobs.get("train_irn") == 1 and jobs.get("check_inputs") == 4
+    assert jobs["code_stamp"] == 2
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {}
 
 
