@@ -9,16 +9,12 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from wsgcn.config_schema import SCHEMA_PATH, load_schema
 from wsgcn.io.atomic import write_text_atomic
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-SCHEMA_PATH = CONFIG_DIR / "schema.yaml"
-REFERENCE_PATH = CONFIG_DIR / "README.md"
+REFERENCE_PATH = SCHEMA_PATH.parent / "README.md"
 
 INTRODUCTION = """\
 # Configuration reference
@@ -50,12 +46,6 @@ Values that define a stage's results are hashed into the stage's folder name,
 folder and the old one stays. Values that only change an aggregate (the CAM evaluation
 threshold) rerun only that aggregate.
 """
-
-
-def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
-    """The parsed schema."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def _format_value(value: Any) -> str:

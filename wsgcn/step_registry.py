@@ -69,15 +69,21 @@ def step_module(step: str) -> tuple[str, str]:
 
 
 @cache
-def step_parameters(step: str) -> tuple[StepParameter, ...]:
-    """The parameters of ``step``'s function, in order, read from its source."""
-    module, function = step_module(step)
+def _module_tree(step: str) -> ast.Module:
+    """The parsed source of ``step``'s module."""
+    module, _ = step_module(step)
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise KeyError(f"step {step!r}: module {module} not found")
     with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), spec.origin)
-    for node in tree.body:
+        return ast.parse(source.read(), spec.origin)
+
+
+@cache
+def step_parameters(step: str) -> tuple[StepParameter, ...]:
+    """The parameters of ``step``'s function, in order, read from its source."""
+    module, function = step_module(step)
+    for node in _module_tree(step).body:
         if isinstance(node, ast.FunctionDef) and node.name == function:
             arguments = node.args.args
             first_default = len(arguments) - len(node.args.defaults)
@@ -130,9 +136,5 @@ def step_command(step: str, **arguments: Any) -> str:
 
 def step_summary(step: str) -> str:
     """The first line of the step module's docstring, for ``--help``."""
-    module, _ = step_module(step)
-    spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.origin is not None
-    with open(spec.origin, encoding="utf-8") as source:
-        docstring = ast.get_docstring(ast.parse(source.read())) or step
+    docstring = ast.get_docstring(_module_tree(step)) or step
     return re.sub(r"^Step ``[\w-]+``: ", "", docstring.split("\n\n")[0].replace("\n", " "))
