@@ -16,13 +16,8 @@ include: "workflow/rules/common.smk"
 
 
 TABLES = {
-    "CAM": f"{CAM_DIR}/eval/cam_miou.md",
-    "IR labels": f"{IR_LABEL_DIR}/eval/miou.md",
-    "RW": f"{RW_DIR}/eval/miou.md",
-    "RW + CRF": f"{RW_CRF_DIR}/eval/miou.md",
-    "partial labels": f"{PARTIAL_DIR}/eval/miou.md",
-    "GCN": f"{GCN_DIR}/eval/miou.md",
-    "GCN + CRF": f"{GCN_CRF_DIR}/eval/miou.md",
+    "CAM": f"{MAIN['cam_eval']}/cam_miou.md",
+    **{LABEL_STAGES[stage][0]: f"{MAIN[stage]}/eval/miou.md" for stage in PSEUDO_LABEL_STAGES},
     "Table 1": f"{RESULTS}/{DATASET_NAME}/tables/table1.md",
     "Segmentation": f"{RESULTS}/{DATASET_NAME}/tables/segmentation.md",
 }
@@ -32,7 +27,7 @@ rule all:
     default_target: True
     input:
         tables=list(TABLES.values()),
-        params_records=[f"{folder}/params.yaml" for folder in (TRAIN_CAM_DIR, TRAIN_IRN_DIR, BOUNDARY_DIR)],
+        params_records=[f"{MAIN[stage]}/params.yaml" for stage in ("train_cam", "train_irn", "boundary")],
         report=lambda wildcards: REPORT_HTML,
 
 

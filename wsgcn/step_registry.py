@@ -27,16 +27,20 @@ STEPS: dict[str, str] = {
     "train-irn": "wsgcn.steps.train_irn:train_stage",
     "boundary": "wsgcn.steps.boundary:boundary_shard",
     "random-walk": "wsgcn.steps.random_walk:random_walk_shard",
+    "rw-crf": "wsgcn.steps.rw_crf:rw_crf_shard",
     "partial-labels": "wsgcn.steps.partial_labels:partial_label_shard",
     "gcn": "wsgcn.steps.gcn:gcn_shard",
+    "gcn-crf": "wsgcn.steps.gcn_crf:gcn_crf_shard",
     "eval-labels": "wsgcn.steps.eval_labels:evaluate_labels",
     "summary-table": "wsgcn.steps.summary_table:write_summary_table",
+    "sweep-table": "wsgcn.steps.sweep_table:write_sweep_table",
     "report": "wsgcn.steps.report:report",
     "write-params": "wsgcn.steps.write_params:write_params",
     "seg-split": "wsgcn.steps.seg_split:seg_split",
     "seg-data": "wsgcn.steps.seg_data:training_set_stage",
     "train-seg": "wsgcn.steps.train_seg:train_stage",
     "segment": "wsgcn.steps.segment:infer_shard",
+    "seg-crf": "wsgcn.steps.seg_crf:seg_crf_shard",
 }
 
 COMMON_OPTIONS = ("threads",)

@@ -1,9 +1,11 @@
 # Helpers shared by all rules: config validation, image lists, shards, stage hashes
 # and paths. No rule is defined here.
 
-import json
+import re
 import sys
 from pathlib import Path
+
+import yaml
 
 from snakemake.utils import validate
 
@@ -14,7 +16,10 @@ from wsgcn.errors import WsgcnError
 from wsgcn.hashing import canonical_json, files_digest, stage_hash, text_digest
 from wsgcn.provenance import module_sources
 from wsgcn.sharding import make_shards
+from wsgcn.config_schema import merged
+from wsgcn.plan import LABEL_SOURCES, LABEL_STAGES, PSEUDO_LABEL_STAGES, RunIds, StageRegistry, segmentation_split
 from wsgcn.step_registry import step_command
+from wsgcn.sweeps import sweep_settings
 
 validate(config, "../../config/schema.yaml")
 
@@ -53,34 +58,59 @@ SHARD_OF = {image_id: shard for shard, ids in SHARDS.items() for image_id in ids
 
 wildcard_constraints:
     shard=r"s\d{4}-of-\d{4}|img-[A-Za-z0-9_][A-Za-z0-9_.\-]*",
+    digest=r"[0-9a-f]{10}",
 
 
-# --- stage hashes: parameters chained with the upstream stage's hash -----------------
-
-STAGE_PARAMS = {}
-
-
-def _stage(name, params, upstream=""):
-    """Register a stage; returns its results folder <results>/<dataset>/<name>/<hash>."""
-    digest = stage_hash(params, upstream)
-    folder = f"{RESULTS}/{DATASET_NAME}/{name}/{digest}"
-    STAGE_PARAMS[folder] = {"stage": name, "hash": digest, "upstream": upstream, "params": params}
-    return folder, digest
+# --- stage folders: every setting's folders in one registry ---------------------------
+# A folder is <results>/<dataset>/<stage>/<hash of its parameters and upstream hashes>.
+# The configured run, the segmentation label sets (segmentation.compare_labels) and every
+# sweep's settings register theirs; one rule per stage writes any registered folder.
 
 
-DATASET_SPEC = {key: value for key, value in DATASET_CONFIG.items() if key not in ("kind", "lists")}
-BACKBONE_SPEC = {"name": config["backbone"]["name"], "weights": config["backbone"]["weights"]}
+_SPLITS = {}
 
-TRAIN_CAM_DIR, TRAIN_CAM_HASH = _stage(
-    "train_cam",
-    {
-        "backbone": BACKBONE_SPEC,
-        "train": config["cam"]["train"],
-        "class_names": DATASET_CONFIG["class_names"],
-        "train_ids": text_digest(*TRAIN_IDS),
-    },
-)
-CAM_DIR, CAM_HASH = _stage("cam", {"infer": config["cam"]["infer"]}, TRAIN_CAM_HASH)
+
+def _segmentation_split(seg):
+    """(train ids, eval ids, train list file, eval list file or None) of the segmenter."""
+    key = canonical_json([seg[k] for k in ("train_list", "eval_list", "holdout", "holdout_seed")])
+    if key not in _SPLITS:
+        _SPLITS[key] = segmentation_split(DATASET, seg, INFER_IDS, INFER_LIST)
+    return _SPLITS[key]
+
+
+REGISTRY = StageRegistry(RESULTS, DATASET_CONFIG)
+SEG_SPLITS = {}
+
+
+def plan_setting(setting_config, segmentation):
+    """Register one setting's folders; returns stage -> folder."""
+    seg_train, seg_eval, train_source, eval_source = _segmentation_split(setting_config["segmentation"])
+    if segmentation and setting_config["segmentation"]["labels"] != "ground_truth":
+        _without_labels = sorted(set(seg_train) - set(INFER_IDS))
+        if _without_labels:
+            raise WsgcnError(
+                f"segmentation.train_list: {len(_without_labels)} ids have no pseudo labels (not in"
+                f" dataset.lists.infer), e.g. {_without_labels[:3]}"
+            )
+    folders = REGISTRY.plan(setting_config, RunIds(TRAIN_IDS, seg_train, seg_eval), segmentation)
+    if segmentation:
+        SEG_SPLITS[folders["seg_split"]] = (seg_train, seg_eval, train_source, eval_source)
+    return folders
+
+
+MAIN = plan_setting(config, segmentation=True)
+LABEL_SETS = {
+    source: plan_setting(merged(config, {"segmentation": {"labels": source}}), segmentation=True)
+    for source in dict.fromkeys([config["segmentation"]["labels"], *config["segmentation"]["compare_labels"]])
+}
+BUILTIN_SWEEPS = yaml.safe_load(Path(workflow.basedir, "workflow", "sweeps", "builtin.yaml").read_text())["sweeps"]
+SWEEPS = {
+    name: [(setting, plan_setting(setting.config, sweep.get("segmentation", False))) for setting in settings]
+    for name, sweep in {**BUILTIN_SWEEPS, **config["sweeps"]}.items()
+    for settings in [sweep_settings(config, name, sweep)]
+}
+USER_SWEEPS = list(config["sweeps"])
+
 
 
 def step_spec(**sections):
@@ -90,8 +120,10 @@ def step_spec(**sections):
     return canonical_json({"dataset": DATASET_SPEC, **sections})
 
 
+DATASET_SPEC = {key: value for key, value in DATASET_CONFIG.items() if key not in ("kind", "lists")}
 CHECK_DIR = f"{RESULTS}/{DATASET_NAME}/input_check"
 CHECK_SPEC = step_spec()
+EVAL_SPEC = step_spec()
 
 
 def step_code(*steps):
@@ -110,9 +142,6 @@ CODE_STAMP_DIR = f"{RESULTS}/{DATASET_NAME}/code"
 
 MASK_IDS = set(INFER_IDS) if DATASET.label_source == "mask" else set(EVAL_IDS)
 
-TRAIN_CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, train=config["cam"]["train"])
-CAM_SPEC = step_spec(backbone=BACKBONE_SPEC, infer=config["cam"]["infer"])
-
 _not_inferred = sorted(set(TRAIN_IDS) - set(INFER_IDS))
 if _not_inferred:
     raise WsgcnError(
@@ -120,79 +149,32 @@ if _not_inferred:
         " IRNet trains on the IR labels of inferred images"
     )
 
-IRN = config["irn"]
-IR_LABEL_DIR, IR_LABEL_HASH = _stage("ir_label", {"ir_label": IRN["ir_label"]}, CAM_HASH)
-TRAIN_IRN_DIR, TRAIN_IRN_HASH = _stage(
-    "train_irn",
-    {"backbone": BACKBONE_SPEC, "model": IRN["model"], "train": IRN["train"], "train_ids": text_digest(*TRAIN_IDS)},
-    IR_LABEL_HASH,
-)
-BOUNDARY_DIR, BOUNDARY_HASH = _stage("boundary", {"infer": IRN["infer"]}, TRAIN_IRN_HASH)
-RW_DIR, RW_HASH = _stage("rw", {"random_walk": config["random_walk"]}, BOUNDARY_HASH)
-RW_CRF_DIR, RW_CRF_HASH = _stage("rw_crf", {"final_crf": config["final_crf"]}, RW_HASH)
 
-IR_LABEL_SPEC = step_spec(ir_label=IRN["ir_label"])
-TRAIN_IRN_SPEC = step_spec(backbone=BACKBONE_SPEC, model=IRN["model"], train=IRN["train"])
-BOUNDARY_SPEC = step_spec(backbone=BACKBONE_SPEC, model=IRN["model"], infer=IRN["infer"])
-RW_SPEC = step_spec(random_walk=config["random_walk"], final_crf=config["final_crf"])
-
-EVAL_SPEC = step_spec()
-
-GCN = config["gcn"]
-GRAPH_WALK = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
-PARTIAL_DIR, PARTIAL_HASH = _stage("partial", {"partial_labels": GCN["partial_labels"]}, CAM_HASH)
-PARTIAL_SPEC = step_spec(gcn={"partial_labels": GCN["partial_labels"]})
+# --- a stage rule's view of its folder ----------------------------------------------------
 
 
-def _gcn_setting(train):
-    """(GCN folder, GCN + CRF folder, spec) of one GCN training setting."""
-    gcn_dir, gcn_hash = _stage(
-        "gcn", {"graph": GCN["graph"], "train": train, "walk": GRAPH_WALK}, text_digest(PARTIAL_HASH, BOUNDARY_HASH)
-    )
-    crf_dir, _ = _stage("gcn_crf", {"final_crf": config["final_crf"]}, gcn_hash)
-    spec = step_spec(gcn={"graph": GCN["graph"], "train": train}, random_walk=GRAPH_WALK, final_crf=config["final_crf"])
-    return gcn_dir, crf_dir, spec
+def stage_dir(stage):
+    """The output folder pattern of ``stage``'s rule (wildcard ``digest``)."""
+    return f"{RESULTS}/{DATASET_NAME}/{stage}/{{digest}}"
 
 
-GCN_DIR, GCN_CRF_DIR, GCN_SPEC = _gcn_setting(GCN["train"])
-
-# The loss ablation of the paper's Table 2, in its row order: (entropy on, Laplacian on)
-# -> setting; the configured weight where a loss is on, 0 where it is off. (True, True)
-# is the configured run.
-LOSS_ABLATION = {
-    (entropy, laplacian): _gcn_setting(
-        {
-            **GCN["train"],
-            "entropy_weight": GCN["train"]["entropy_weight"] if entropy else 0,
-            "laplacian_weight": GCN["train"]["laplacian_weight"] if laplacian else 0,
-        }
-    )
-    for laplacian in (False, True)
-    for entropy in (False, True)
-}
-GCN_SETTINGS = {GCN_DIR: (GCN_CRF_DIR, GCN_SPEC)}
-for _gcn_dir, _crf_dir, _spec in LOSS_ABLATION.values():
-    GCN_SETTINGS.setdefault(_gcn_dir, (_crf_dir, _spec))
+def _stage_of(stage, wildcards):
+    return REGISTRY.stage(f"{RESULTS}/{DATASET_NAME}/{stage}/{wildcards.digest}")
 
 
-def _loss_name(entropy, laplacian):
-    losses = ["fg", "bg", *(["entropy"] if entropy else []), *(["Laplacian"] if laplacian else [])]
-    return f"GCN ({' + '.join(losses)})"
+def spec_of(stage):
+    """Input function: the --spec JSON of ``stage``'s folder."""
+    return lambda wildcards: step_spec(**_stage_of(stage, wildcards).spec)
 
 
-# Label folders that eval_labels can score: stage name -> (folder, table title, partial?)
-LABEL_FOLDERS = {
-    IR_LABEL_DIR: ("IR labels", True),
-    RW_DIR: ("RW", False),
-    RW_CRF_DIR: ("RW + CRF", False),
-    PARTIAL_DIR: ("partial labels", True),
-}
-for (_entropy, _laplacian), (_gcn_dir, _crf_dir, _) in LOSS_ABLATION.items():
-    LABEL_FOLDERS[_gcn_dir] = (_loss_name(_entropy, _laplacian), False)
-    LABEL_FOLDERS[_crf_dir] = (f"{_loss_name(_entropy, _laplacian)} + CRF", False)
-LABEL_FOLDERS[GCN_DIR] = ("GCN", False)
-LABEL_FOLDERS[GCN_CRF_DIR] = ("GCN + CRF", False)
-LABEL_STAGE_NAMES = sorted({folder.split("/")[-2] for folder in LABEL_FOLDERS})
+def upstream_of(stage, role, path=""):
+    """Input function: the ``role`` upstream folder of ``stage``'s folder, or ``path`` inside it."""
+    return lambda wildcards: _stage_of(stage, wildcards).upstream[role] + path
+
+
+def upstream_manifest(stage, role):
+    """Input function: the upstream ``role`` folder's manifest of this job's shard."""
+    return lambda wildcards: f"{_stage_of(stage, wildcards).upstream[role]}/shards/{wildcards.shard}.json"
 
 
 # --- input functions -------------------------------------------------------------------
@@ -236,4 +218,49 @@ def shard_manifests(folder):
 
 
 def stage_params_json(wildcards):
-    return canonical_json(STAGE_PARAMS[f"{wildcards.folder}"])
+    return canonical_json(REGISTRY.records[REGISTRY.stage(wildcards.folder).folder])
+
+
+def seg_shards(split_folder):
+    """The shards of a segmentation split's evaluation ids: shard -> ids."""
+    return make_shards(SEG_SPLITS[split_folder][1], config["sharding"]["images_per_shard"])
+
+
+def _eval_scope(folder):
+    """(shard -> ids, evaluated ids, their list file) of a label folder's evaluation: the
+    segmenter's outputs over its evaluation split, pseudo labels over the evaluation list."""
+    entry = REGISTRY.stage(folder)
+    if entry.stage in ("seg", "seg_crf"):
+        split = entry.upstream["seg_split"]
+        return seg_shards(split), SEG_SPLITS[split][1], f"{split}/eval.txt"
+    return SHARDS, EVAL_IDS, EVAL_LIST
+
+
+def eval_manifests(wildcards):
+    shards, _, _ = _eval_scope(wildcards.folder)
+    return expand(f"{wildcards.folder}/shards/{{shard}}.json", shard=shards)
+
+
+def eval_masks(wildcards):
+    return mask_files(_eval_scope(wildcards.folder)[1])
+
+
+def eval_list(wildcards):
+    return _eval_scope(wildcards.folder)[2]
+
+
+def seg_source(folder):
+    """The label set a seg or seg_crf folder's segmenter trained on."""
+    entry = REGISTRY.stage(folder)
+    if entry.stage == "seg_crf":
+        entry = REGISTRY.stage(entry.upstream["seg"])
+    return REGISTRY.stage(REGISTRY.stage(entry.upstream["train_seg"]).upstream["seg_data"]).params["labels"]
+
+
+def label_title(wildcards):
+    """The title of a label folder's evaluation table."""
+    entry = REGISTRY.stage(wildcards.folder)
+    if entry.stage in ("seg", "seg_crf"):
+        crf = " + CRF" if entry.stage == "seg_crf" else ""
+        return f"DeepLabv2 on {LABEL_SOURCES[seg_source(wildcards.folder)]} labels{crf}"
+    return LABEL_STAGES[entry.stage][0]

@@ -9,10 +9,6 @@ REPORT_HTML = f"{RESULTS}/{DATASET_NAME}/report.html"
 BENCHMARKS = f"logs/{DATASET_NAME}/benchmarks"
 
 
-def _hash(folder):
-    return folder.split("/")[-1]
-
-
 def _figure_ids():
     return REPORT["figure_ids"] or EVAL_IDS[: REPORT["figure_count"]]
 
@@ -21,13 +17,13 @@ _unknown_figure_ids = sorted(set(REPORT["figure_ids"]) - set(INFER_IDS))
 if _unknown_figure_ids:
     raise WsgcnError(f"report.figure_ids: {_unknown_figure_ids[:3]} are not in dataset.lists.infer")
 
-_MAIN_CHAIN = SEG_CHAINS[SEG["labels"]]
+SEG_EVAL_IDS = SEG_SPLITS[MAIN["seg_split"]][1]
 REPORT_TABLES = [
     {"id": "table1", "caption": "Table 1: pseudo-label quality (mIoU, %)", "csv": f"{TABLES_DIR}/table1.csv"},
     {
         "id": "cam-threshold-sweep",
         "caption": "CAM mIoU (%) by background threshold (cam.eval.threshold)",
-        "csv": f"{CAM_DIR}/eval/threshold_sweep.csv",
+        "csv": f"{MAIN['cam_eval']}/threshold_sweep.csv",
     },
     *(
         [{"id": "table2", "caption": "Table 2: GCN loss ablation (mIoU, %)", "csv": f"{TABLES_DIR}/table2.csv"}]
@@ -35,23 +31,33 @@ REPORT_TABLES = [
         else []
     ),
 ]
+REPORT_SWEEPS = [
+    {
+        "id": f"sweep-{name}",
+        "caption": sweep_title(name),
+        "csv": f"{SWEEPS_DIR}/{name}/table.csv",
+        "plot": f"{SWEEPS_DIR}/{name}/plot.png",
+    }
+    for name in USER_SWEEPS
+]
 REPORT_STATISTICS = [
-    *(
-        {
-            "id": f"label-statistics-{source}",
-            "caption": f"Segmentation training set from {LABEL_SET_TITLES[source]} labels",
-            "csv": f"{chain['data']}/label_statistics.csv",
-        }
-        for source, chain in SEG_CHAINS.items()
-    ),
+    {
+        "id": f"label-statistics-{source}",
+        "caption": f"Segmentation training set from {LABEL_SOURCES[source]} labels",
+        "csv": f"{folders['seg_data']}/label_statistics.csv",
+    }
+    for source, folders in LABEL_SETS.items()
 ]
 REPORT_PER_CLASS = [
     {
         "id": "segmentation",
         "caption": f"Segmentation (paper's Table 5 layout): DeepLabv2 on {len(SEG_EVAL_IDS)} evaluation images",
         "rows": [
-            [SEG_FOLDERS[chain[stage]], f"{chain[stage]}/eval/miou.csv"]
-            for chain in SEG_CHAINS.values()
+            [
+                f"DeepLabv2 on {LABEL_SOURCES[source]} labels{' + CRF' if stage == 'seg_crf' else ''}",
+                label_table(folders, stage),
+            ]
+            for source, folders in LABEL_SETS.items()
             for stage in ("seg", "seg_crf")
         ],
     },
@@ -68,41 +74,33 @@ REPORT_FIGURES = [
         "ids": _figure_ids(),
         "columns": [
             ["image", "image"],
-            ["partial labels", PARTIAL_DIR],
-            ["RW", RW_DIR],
-            ["GCN", GCN_DIR],
-            ["GCN + CRF", GCN_CRF_DIR],
+            ["partial labels", MAIN["partial"]],
+            ["RW", MAIN["rw"]],
+            ["GCN", MAIN["gcn"]],
+            ["GCN + CRF", MAIN["gcn_crf"]],
             ["ground truth", "truth"],
         ],
     },
     {
         "id": "figure-segmentation",
-        "caption": f"Segmenter trained on {LABEL_SET_TITLES[SEG['labels']]} labels, evaluation images.",
+        "caption": f"Segmenter trained on {LABEL_SOURCES[config['segmentation']['labels']]} labels, evaluation images.",
         "ids": SEG_EVAL_IDS[: REPORT["figure_count"]],
         "columns": [
             ["image", "image"],
-            ["DeepLabv2", _MAIN_CHAIN["seg"]],
-            ["DeepLabv2 + CRF", _MAIN_CHAIN["seg_crf"]],
+            ["DeepLabv2", MAIN["seg"]],
+            ["DeepLabv2 + CRF", MAIN["seg_crf"]],
             ["ground truth", "truth"],
         ],
     },
 ]
 REPORT_TIMINGS = {
-    "train_cam": [f"{BENCHMARKS}/train_cam/{TRAIN_CAM_HASH}.tsv"],
-    "cam": [f"{BENCHMARKS}/cam/{CAM_HASH}/*.tsv"],
-    "ir_label": [f"{BENCHMARKS}/ir_label/{IR_LABEL_HASH}/*.tsv"],
-    "train_irn": [f"{BENCHMARKS}/train_irn/{TRAIN_IRN_HASH}.tsv"],
-    "boundary": [f"{BENCHMARKS}/boundary/{BOUNDARY_HASH}/*.tsv"],
-    "random_walk (+ CRF)": [f"{BENCHMARKS}/random_walk/{RW_CRF_HASH}/*.tsv"],
-    "partial_labels": [f"{BENCHMARKS}/partial_labels/{PARTIAL_HASH}/*.tsv"],
-    "gcn (+ CRF)": [f"{BENCHMARKS}/gcn/{_hash(GCN_CRF_DIR)}/*.tsv"],
+    **{stage: _benchmarks(MAIN[stage], stage, per_image) for stage, per_image in TIMED_STAGES.items() if stage in MAIN},
     **{
-        f"train_seg ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/train_seg/{_hash(c['train'])}.tsv"]
-        for s, c in SEG_CHAINS.items()
-    },
-    **{
-        f"segment ({LABEL_SET_TITLES[s]})": [f"{BENCHMARKS}/segment/{_hash(c['seg_crf'])}/*.tsv"]
-        for s, c in SEG_CHAINS.items()
+        f"{stage} ({LABEL_SOURCES[source]})": _benchmarks(folders[stage], stage, per_image)
+        for source, folders in LABEL_SETS.items()
+        if source != config["segmentation"]["labels"]
+        for stage, per_image in TIMED_STAGES.items()
+        if stage in ("train_seg", "seg", "seg_crf")
     },
 }
 REPORT_INPUT_CHECKS = check_records(INFER_IDS)
@@ -115,6 +113,7 @@ REPORT_SPEC = canonical_json(
         "per_class": REPORT_PER_CLASS,
         "figures": REPORT_FIGURES,
         "statistics": REPORT_STATISTICS,
+        "sweeps": REPORT_SWEEPS,
         "timings": REPORT_TIMINGS,
         "input_checks": REPORT_INPUT_CHECKS,
     }
@@ -124,6 +123,7 @@ REPORT_SPEC = canonical_json(
 rule report:
     input:
         tables=[table["csv"] for table in REPORT_TABLES + REPORT_STATISTICS],
+        sweeps=[path for sweep in REPORT_SWEEPS for path in (sweep["csv"], sweep["plot"])],
         per_class=[csv for group in REPORT_PER_CLASS for _, csv in group["rows"]],
         segmentation_table=f"{TABLES_DIR}/segmentation.csv",
         input_checks=REPORT_INPUT_CHECKS,

@@ -79,6 +79,47 @@ def propagate(values: torch.Tensor, boundary: torch.Tensor, radius: int, beta: f
     return state.T.reshape(channels, height, width).to(values.dtype)
 
 
+def walk_scores(
+    cam: np.ndarray,
+    boundary: np.ndarray,
+    radius: int,
+    beta: float,
+    exp_times: int,
+    device: torch.device | None = None,
+) -> np.ndarray:
+    """The random walk of one image's stride-4 CAMs ``cam`` (K, h, w) on the boundary map
+    ``boundary`` (h, w): the walked scores (K, h, w) float32, before upsampling."""
+    if cam.shape[1:] != boundary.shape:
+        raise ValueError(f"CAM grid {cam.shape[1:]} differs from boundary grid {boundary.shape}")
+    if len(cam) == 0:
+        return np.zeros(cam.shape, np.float32)
+    device = device or torch.device("cpu")
+    edge = torch.from_numpy(boundary.astype(np.float32)).to(device)
+    scores = torch.from_numpy(cam.astype(np.float32)).to(device) * (1.0 - edge)
+    return propagate(scores, edge, radius, beta, 2**exp_times).cpu().numpy()
+
+
+def walk_labels(
+    walked: np.ndarray, keys: np.ndarray, image_size: tuple[int, int], background_threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """IRNet's decoding of walked scores (K, h, w) of the classes ``keys`` (K,): upsampled
+    4x to ``image_size`` (H, W), normalised by their peak, against a constant background
+    ``background_threshold``. Returns the VOC label map (H, W) uint8 (0 background, keys + 1
+    foreground) and the normalised scores (K, H, W) float32."""
+    height, width = image_size
+    if len(keys) == 0:
+        return np.zeros((height, width), np.uint8), np.zeros((0, height, width), np.float32)
+    walked_tensor = torch.from_numpy(walked.astype(np.float32, copy=False))
+    upsampled = F.interpolate(walked_tensor[None], scale_factor=4, mode="bilinear", align_corners=False)[0]
+    upsampled = upsampled[:, :height, :width]
+    peak = upsampled.max()
+    if peak > 0:
+        upsampled = upsampled / peak
+    with_background = torch.cat([torch.full_like(upsampled[:1], background_threshold), upsampled])
+    index = with_background.argmax(dim=0).numpy()
+    return plane_labels(keys)[index], upsampled.numpy().astype(np.float32)
+
+
 def random_walk_labels(
     cam: np.ndarray,
     keys: np.ndarray,
@@ -90,29 +131,16 @@ def random_walk_labels(
     background_threshold: float,
     device: torch.device | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """IRNet's semantic pseudo label of one image (``step/make_sem_seg_labels.py``).
+    """IRNet's semantic pseudo label of one image (``step/make_sem_seg_labels.py``):
+    :func:`walk_scores` then :func:`walk_labels`.
 
     ``cam`` (K, h, w) are the stride-4 CAMs of the foreground classes ``keys`` (K,),
     ``boundary`` (h, w) is B at stride 4, ``image_size`` is (H, W). Returns the VOC label
-    map (H, W) uint8 (0 background, keys + 1 foreground) and the normalised walk scores
-    (K, H, W) float32. An image with no keys gets an all-background map.
+    map (H, W) uint8 and the normalised walk scores (K, H, W) float32. An image with no
+    keys gets an all-background map.
     """
-    height, width = image_size
-    if cam.shape[1:] != boundary.shape:
-        raise ValueError(f"CAM grid {cam.shape[1:]} differs from boundary grid {boundary.shape}")
-    if len(keys) == 0:
-        return np.zeros((height, width), np.uint8), np.zeros((0, height, width), np.float32)
-    device = device or torch.device("cpu")
-    edge = torch.from_numpy(boundary.astype(np.float32)).to(device)
-    scores = torch.from_numpy(cam.astype(np.float32)).to(device) * (1.0 - edge)
-    walked = propagate(scores, edge, radius, beta, 2**exp_times)
-    upsampled = F.interpolate(walked[None], scale_factor=4, mode="bilinear", align_corners=False)[0, :, :height, :width]
-    peak = upsampled.max()
-    if peak > 0:
-        upsampled = upsampled / peak
-    with_background = torch.cat([torch.full_like(upsampled[:1], background_threshold), upsampled])
-    index = with_background.argmax(dim=0).cpu().numpy()
-    return plane_labels(keys)[index], upsampled.cpu().numpy().astype(np.float32)
+    walked = walk_scores(cam, boundary, radius, beta, exp_times, device)
+    return walk_labels(walked, keys, image_size, background_threshold)
 
 
 def crf_refined_labels(

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wsgcn.hashing import canonical_json
+
 from wsgcn.evaluation.confusion import iou_per_class
 from wsgcn.io.atomic import write_text_atomic
 
@@ -59,3 +61,9 @@ def write_table(frame: pd.DataFrame, csv_path: str | Path, markdown_path: str | 
     """Write ``frame`` as CSV and as Markdown with a heading, both atomically."""
     write_text_atomic(csv_path, frame.to_csv(index=False, float_format="%.4f"))
     write_text_atomic(markdown_path, f"# {title}\n\n{markdown_table(frame)}")
+
+
+def write_summary(path: str | Path, miou: float, images: int, labelled: float) -> None:
+    """Write an evaluation's summary JSON: ``miou`` (%), ``images`` and ``labelled`` (the
+    fraction of pixels that carry a label: 1 for complete labels), atomically."""
+    write_text_atomic(path, canonical_json({"miou": miou, "images": images, "labelled": labelled}) + "\n")

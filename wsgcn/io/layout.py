@@ -19,8 +19,10 @@ def boundary_path(folder: str | Path, image_id: str) -> Path:
     return Path(folder) / "images" / f"{image_id}.h5"
 
 
-def log_probs_path(folder: str | Path, image_id: str) -> Path:
-    """The GCN's log-probabilities (HDF5) of ``image_id`` inside the gcn folder."""
+def scores_path(folder: str | Path, image_id: str) -> Path:
+    """The scores (HDF5) beside the label PNG of ``image_id`` that a CRF stage refines: the
+    walked scores in an rw folder, the log-probabilities in a gcn folder, the logits in a
+    seg folder."""
     return Path(folder) / "images" / f"{image_id}.h5"
 
 

@@ -9,6 +9,7 @@ The *report spec* (JSON, written by the workflow) names everything:
 * ``figures``: list of ``{"id", "caption", "ids", "columns": [[title, source], ...]}`` where a
   source is ``"image"``, ``"truth"`` or a label folder;
 * ``statistics``: tables like ``tables``, shown after the figures;
+* ``sweeps``: list of ``{"id", "caption", "csv", "plot"}``: a sweep's table and its plot (PNG);
 * ``timings``: ``{step: [glob patterns of benchmark TSVs]}``;
 * ``input_checks``: the input check records of the run's shards (images without a
   foreground label and resized images are listed).
@@ -42,6 +43,13 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(f"{path}: cannot read table ({error})") from error
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error})") from error
 
 
 def _figure_cell(dataset: Dataset, source: str, image_id: str) -> np.ndarray | None:
@@ -102,6 +110,9 @@ def build_report(spec: Mapping[str, Any]) -> str:
             group["id"] + "-chart",
         )
         sections.append((group["caption"], html_table(frame, group["id"], group["caption"] + ", IoU (%)") + chart))
+    for sweep in spec["sweeps"]:
+        plot = png_image(_read_bytes(sweep["plot"]), sweep["caption"], sweep["id"] + "-plot")
+        sections.append((sweep["caption"], html_table(_read_csv(sweep["csv"]), sweep["id"], sweep["caption"]) + plot))
     for figure in spec["figures"]:
         sections.append((figure["caption"], _figure(dataset, figure)))
     for table in spec["statistics"]:

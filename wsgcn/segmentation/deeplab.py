@@ -114,12 +114,16 @@ class DeepLabV2(nn.Module):
         return backbone_weights, aspp_weights, aspp_biases
 
 
-def upsampled_probabilities(model: DeepLabV2, rgb: torch.Tensor) -> torch.Tensor:
-    """Class probabilities (num_classes, H, W) of one image (3, H, W) uint8-range, model in eval mode.
-
-    The logits are bilinearly resized to the image size, then soft-maxed.
-    """
+def segmenter_logits(model: DeepLabV2, rgb: torch.Tensor) -> torch.Tensor:
+    """The logits (num_classes, h, w) at the output stride of one image (3, H, W)
+    uint8-range, model in eval mode."""
     logits = model(rgb[None])
     assert isinstance(logits, torch.Tensor)
-    logits = F.interpolate(logits, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
-    return torch.softmax(logits[0], dim=0)
+    return logits[0]
+
+
+def logits_probabilities(logits: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+    """Class probabilities (num_classes, H, W): the logits (num_classes, h, w) bilinearly
+    resized to ``image_size`` (H, W), then soft-maxed."""
+    resized = F.interpolate(logits[None], size=image_size, mode="bilinear", align_corners=False)
+    return torch.softmax(resized[0], dim=0)

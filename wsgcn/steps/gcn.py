@@ -1,11 +1,9 @@
-"""Step ``gcn``: one GCN per image on IRNet's graph (§5.2-5.4), decoded without and with
-the final dCRF (§5.5), for a shard of images.
+"""Step ``gcn``: one GCN per image on IRNet's graph (§5.2-5.4), for a shard of images.
 
-The spec has keys ``dataset``, ``gcn`` (the config's ``gcn`` section), ``random_walk``
-(the graph's radius, beta and exp_times are IRNet's) and ``final_crf``. Per image:
-
-* ``gcn``: the GCN's stride-4 log-probabilities (HDF5) and the label without CRF (PNG);
-* ``gcn_crf``: the complete pseudo label after the final dCRF (PNG).
+The spec has keys ``dataset``, ``gcn`` (the config's ``gcn`` section) and ``random_walk``
+(the graph's radius, beta and exp_times are IRNet's). Per image, the gcn folder holds the
+GCN's stride-4 log-probabilities (HDF5, read by the ``gcn-crf`` step) and the label
+without CRF (PNG).
 """
 
 from __future__ import annotations
@@ -18,11 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from wsgcn.cam.files import cam_result_path
-from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.errors import InputError, NumericalError
-from wsgcn.gcn.decode import crf_labels, plain_labels
+from wsgcn.gcn.decode import plain_labels
 from wsgcn.gcn.graph import GraphParams, graph_propagation
 from wsgcn.gcn.model import Propagate
 from wsgcn.gcn.partial_labels import grid_image
@@ -30,11 +26,11 @@ from wsgcn.gcn.train import GcnTrainParams, train_gcn
 from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
-from wsgcn.io.layout import boundary_path, label_path, log_probs_path, upstream_key
+from wsgcn.io.layout import boundary_path, label_path, scores_path, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import derived_seed, select_device
-from wsgcn.shard_runner import ShardOutput, run_shard_outputs
+from wsgcn.shard_runner import run_shard
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +59,21 @@ def image_log_probs(
 def gcn_shard(
     spec: Spec,
     ids: Sequence[str],
-    cam_dir: str,
     boundary_dir: str,
     partial_dir: str,
-    gcn_dir: str,
-    gcn_crf_dir: str,
-    gcn_manifest: str,
-    gcn_crf_manifest: str,
+    out_dir: str,
+    manifest_path: str,
     device: str,
 ) -> None:
-    """GCN labels (and log-probabilities) and GCN + CRF labels of ``ids``."""
+    """GCN labels and log-probabilities of ``ids`` in ``out_dir``."""
     dataset = dataset_from_config(spec["dataset"])
     torch_device = select_device(device)
     gcn = spec["gcn"]
     train_params = GcnTrainParams.from_config(gcn["train"])
     graph = GraphParams.from_config(gcn["graph"])
     walk = spec["random_walk"]
-    final_crf = CrfParams.from_config(spec["final_crf"], "final_crf", {"softmax_quirk"})
     code = code_digest(__name__)
     gcn_key = text_digest(canonical_json({"graph": gcn["graph"], "train": gcn["train"], "walk": walk}), code)
-    crf_key = text_digest(canonical_json(spec["final_crf"]), code)
 
     def gcn_of(image_id: str) -> str:
         partial = upstream_key(label_path(partial_dir, image_id), stored_png_key, "partial label PNG")
@@ -126,31 +117,7 @@ def gcn_shard(
         )
         plain = plain_labels(log_probs, rgb.shape[:2])
         attrs = {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]}
-        write_arrays(
-            log_probs_path(gcn_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs
-        )
+        write_arrays(scores_path(out_dir, image_id), {"log_probs": log_probs.cpu().numpy().astype(np.float32)}, attrs)
         write_label_png(path, plain, key)
 
-    def crf_of(image_id: str) -> str:
-        gcn_result = upstream_key(label_path(gcn_dir, image_id), stored_png_key, "GCN label PNG")
-        return text_digest(crf_key, gcn_result)
-
-    def compute_crf(image_id: str, path: Path, key: str) -> None:
-        source = log_probs_path(gcn_dir, image_id)
-        arrays, attrs = read_arrays(source, ("log_probs",))
-        if attrs.get(INPUT_KEY) != stored_png_key(label_path(gcn_dir, image_id)):
-            raise InputError(f"{source}: does not belong to the GCN label PNG beside it; rerun the gcn stage")
-        keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
-        rgb = dataset.load_image(image_id)
-        log_probs = torch.from_numpy(arrays["log_probs"])
-        write_label_png(
-            path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key
-        )
-
-    run_shard_outputs(
-        ids,
-        [
-            ShardOutput(gcn_of, lambda i: label_path(gcn_dir, i), compute_gcn, gcn_manifest, stored_png_key),
-            ShardOutput(crf_of, lambda i: label_path(gcn_crf_dir, i), compute_crf, gcn_crf_manifest, stored_png_key),
-        ],
-    )
+    run_shard(ids, gcn_of, lambda i: label_path(out_dir, i), compute_gcn, manifest_path, stored_png_key)

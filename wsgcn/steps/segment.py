@@ -1,7 +1,8 @@
-"""Step ``segment``: the trained segmenter's labels of a shard of images, without and
-with the CRF of §8.
+"""Step ``segment``: the trained segmenter's labels of a shard of images.
 
-The spec has keys ``dataset`` and ``segmentation`` (``model``, ``crf``).
+The spec has keys ``dataset`` and ``segmentation`` (``model``). Per image, the seg folder
+holds the label PNG (the argmax of the resized, soft-maxed logits) and the logits at the
+output stride (HDF5, read by the ``seg-crf`` step).
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.errors import NumericalError
 from wsgcn.hashing import canonical_json, file_digest, text_digest
+from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
-from wsgcn.io.layout import label_path
+from wsgcn.io.layout import label_path, scores_path
 from wsgcn.models.backbones import load_state_file
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.runtime import select_device
-from wsgcn.segmentation.deeplab import DeepLabV2, upsampled_probabilities
+from wsgcn.segmentation.deeplab import DeepLabV2, logits_probabilities, segmenter_logits
 from wsgcn.segmentation.train import DeepLabParams
-from wsgcn.shard_runner import ShardOutput, run_shard_outputs
+from wsgcn.shard_runner import run_shard
 
 
 def load_segmenter(spec: Spec, num_classes: int, model_path: str | Path, device: torch.device) -> DeepLabV2:
@@ -34,74 +35,40 @@ def load_segmenter(spec: Spec, num_classes: int, model_path: str | Path, device:
     return model.to(device).eval()
 
 
-def infer_shard(
-    spec: Spec,
-    ids: Sequence[str],
-    model_path: str,
-    seg_dir: str,
-    seg_crf_dir: str,
-    seg_manifest: str,
-    seg_crf_manifest: str,
-    device: str,
-) -> None:
-    """Segment every image of ``ids``: plain argmax labels and labels after the CRF of §8, as PNGs."""
+def infer_shard(spec: Spec, ids: Sequence[str], model_path: str, out_dir: str, manifest_path: str, device: str) -> None:
+    """Segment every image of ``ids``: label PNGs and logits in ``out_dir``."""
     dataset = dataset_from_config(spec["dataset"])
     torch_device = select_device(device)
-    crf_config = spec["segmentation"]["crf"]
-    crf = CrfParams.from_config(crf_config, "segmentation.crf")
     stage_key = text_digest(
         file_digest(model_path), canonical_json(spec["segmentation"]["model"]), code_digest(__name__)
     )
-    crf_key = text_digest(stage_key, canonical_json(crf_config))
     model: DeepLabV2 | None = None
-    cached: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def probabilities(image_id: str) -> tuple[np.ndarray, np.ndarray]:
+    def compute(image_id: str, path: Path, key: str) -> None:
         nonlocal model
-        if image_id not in cached:
-            cached.clear()
-            if model is None:
-                model = load_segmenter(spec, dataset.num_classes, model_path, torch_device)
-            rgb = dataset.load_image(image_id)
-            with torch.no_grad():
-                probs = (
-                    upsampled_probabilities(model, torch.from_numpy(rgb).permute(2, 0, 1).to(torch_device))
-                    .cpu()
-                    .numpy()
-                )
-            if not np.isfinite(probs).all():
-                raise NumericalError(
-                    f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken"
-                )
-            cached[image_id] = (rgb, probs)
-        return cached[image_id]
+        if model is None:
+            model = load_segmenter(spec, dataset.num_classes, model_path, torch_device)
+        rgb = dataset.load_image(image_id)
+        with torch.no_grad():
+            logits = segmenter_logits(model, torch.from_numpy(rgb).permute(2, 0, 1).to(torch_device)).cpu()
+        if not torch.isfinite(logits).all():
+            raise NumericalError(
+                f"{image_id}: segmentation scores contain NaN or Inf; the model in {model_path} is broken"
+            )
+        labels = logits_probabilities(logits, rgb.shape[:2]).argmax(dim=0).numpy().astype(np.uint8)
+        # the logits first: the PNG's key is what marks the image done
+        write_arrays(
+            scores_path(out_dir, image_id),
+            {"logits": logits.numpy()},
+            {INPUT_KEY: key, "image_id": image_id, "height": rgb.shape[0], "width": rgb.shape[1]},
+        )
+        write_label_png(path, labels, key)
 
-    def compute_plain(image_id: str, path: Path, key: str) -> None:
-        write_label_png(path, probabilities(image_id)[1].argmax(axis=0).astype(np.uint8), key)
-
-    def compute_crf(image_id: str, path: Path, key: str) -> None:
-        rgb, probs = probabilities(image_id)
-        marginals = crf_from_scores(rgb, probs, crf, softmax_quirk=False, normalise=False)
-        write_label_png(path, marginals.argmax(axis=0).astype(np.uint8), key)
-
-    image_keys = {image_id: dataset.image_digest(image_id) for image_id in ids}
-
-    run_shard_outputs(
+    run_shard(
         ids,
-        [
-            ShardOutput(
-                lambda i: text_digest(stage_key, image_keys[i]),
-                lambda i: label_path(seg_dir, i),
-                compute_plain,
-                seg_manifest,
-                stored_png_key,
-            ),
-            ShardOutput(
-                lambda i: text_digest(crf_key, image_keys[i]),
-                lambda i: label_path(seg_crf_dir, i),
-                compute_crf,
-                seg_crf_manifest,
-                stored_png_key,
-            ),
-        ],
+        lambda i: text_digest(stage_key, dataset.image_digest(i)),
+        lambda i: label_path(out_dir, i),
+        compute,
+        manifest_path,
+        stored_png_key,
     )
