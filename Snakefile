@@ -27,7 +27,7 @@ rule all:
     default_target: True
     input:
         tables=list(TABLES.values()),
-        params_records=[f"{MAIN[stage]}/params.yaml" for stage in ("train_cam", "train_irn", "boundary")],
+        params_records=[f"{folder}/params.yaml" for folder in MAIN.values()],
         report=lambda wildcards: REPORT_HTML,
 
 

@@ -7,12 +7,14 @@ pixels are read: nothing runs) with config/voc2012.yaml, then
   all of them, and those a SLURM run submits (every job but the ``localrule`` ones),
 * times a no-op rerun (``snakemake --cores 2`` with every output present and up to date),
 * counts the jobs per rule of a dry run after a GCN hyperparameter change,
+* with ``--sweep N``, adds a sweep of N values of gcn.train.steps (the targets are then
+  ``all`` and ``sweep``),
 * times ``scontrol show config``, which the SLURM executor plugin runs whenever it is
   imported, i.e. in every Snakemake run, local ones included: where SLURM is installed
   but its controller does not answer, it adds up to 10 s to every figure above.
 
 Usage: python benchmarks/dag_scale.py [--images 10582] [--eval-images 1464]
-       [--images-per-shard N (default: voc2012.yaml's)] [--repeats 3]
+       [--images-per-shard N (default: voc2012.yaml's)] [--repeats 3] [--sweep 5]
 """
 
 from __future__ import annotations
@@ -55,15 +57,23 @@ def make_dataset(root: Path, num_images: int, num_eval: int, num_val: int) -> No
 
 
 def write_config(
-    workdir: Path, images_per_shard: int | None, name: str = "bench.yaml", gcn_train: dict | None = None
+    workdir: Path,
+    images_per_shard: int | None,
+    sweep_values: int,
+    name: str = "bench.yaml",
+    gcn_train: dict | None = None,
 ) -> Path:
-    """voc2012.yaml on the synthetic folder; ``gcn_train`` overrides values of gcn.train."""
+    """voc2012.yaml on the synthetic folder; ``gcn_train`` overrides values of gcn.train;
+    ``sweep_values`` > 0 adds a sweep of that many values of gcn.train.steps (none the default)."""
     config = yaml.safe_load((PROJECT / "config" / "voc2012.yaml").read_text())
     config["dataset"]["root"] = "VOC2012"
     if images_per_shard:
         config["sharding"]["images_per_shard"] = images_per_shard
     if gcn_train:
         config.setdefault("gcn", {}).setdefault("train", {}).update(gcn_train)
+    if sweep_values:
+        steps = [50 * (index + 1) for index in range(sweep_values + 1) if 50 * (index + 1) != 250][:sweep_values]
+        config["sweeps"] = {"gcn-steps": {"grid": {"gcn.train.steps": steps}}}
     path = workdir / name
     path.write_text(yaml.safe_dump(config))
     return path
@@ -144,33 +154,36 @@ def main() -> None:
     parser.add_argument("--val-images", type=int, default=1_449)
     parser.add_argument("--images-per-shard", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sweep", type=int, default=0, help="values of a gcn.train.steps sweep (0: none)")
     args = parser.parse_args()
+    targets = ["all", "sweep"] if args.sweep else []
 
     with tempfile.TemporaryDirectory(prefix="wsgcn-dag-") as tmp:
         workdir = Path(tmp)
         make_dataset(workdir / "VOC2012", args.images, args.eval_images, args.val_images)
-        config = write_config(workdir, args.images_per_shard)
+        config = write_config(workdir, args.images_per_shard, args.sweep)
         dry_times = []
         for _ in range(args.repeats):
-            elapsed, dry_output = snakemake(workdir, config, "-n")
+            elapsed, dry_output = snakemake(workdir, config, *targets, "-n")
             dry_times.append(elapsed)
         stats = job_stats(dry_output)
         slurm_jobs = submitted_jobs(stats)
         create_outputs(workdir, dry_output)
-        snakemake(workdir, config, "--touch", "--cores", "1")
+        snakemake(workdir, config, *targets, "--touch", "--cores", "1")
         noop_times = []
         for _ in range(args.repeats):
-            elapsed, noop_output = snakemake(workdir, config, "--cores", "2")
+            elapsed, noop_output = snakemake(workdir, config, *targets, "--cores", "2")
             if "Nothing to be done" not in noop_output:
                 raise SystemExit(f"the rerun was not a no-op:\n{noop_output[-3000:]}")
             noop_times.append(elapsed)
-        changed = write_config(workdir, args.images_per_shard, "gcn_change.yaml", gcn_train={"lr": 0.02})
-        gcn_stats = job_stats(snakemake(workdir, changed, "-n")[1])
+        changed = write_config(workdir, args.images_per_shard, args.sweep, "gcn_change.yaml", gcn_train={"lr": 0.02})
+        gcn_stats = job_stats(snakemake(workdir, changed, *targets, "-n")[1])
         per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 
     print(
         f"DAG scale: {args.images} image ids, {args.eval_images} evaluated, {args.val_images} segmenter"
         f" evaluation images, images_per_shard={per_shard}"
+        + (f", a sweep of {args.sweep} gcn.train.steps values (targets all, sweep)" if args.sweep else "")
     )
     print("| measure | value |")
     print("|---|---|")

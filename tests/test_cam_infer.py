@@ -139,6 +139,7 @@ def test_evaluation_reports_the_configured_threshold_and_the_sweep(tmp_path):
         out / "cam.md",
         out / "sweep.csv",
         out / "sweep.md",
+        out / "summary.json",
     )
 
     num_classes = len(DEMO_CLASSES) + 1

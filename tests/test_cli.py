@@ -48,6 +48,7 @@ def test_step_command_quotes_literals_and_passes_placeholders_through():
         partial=True,
         csv_path="out.csv",
         markdown_path="{output.markdown:q}",
+        summary_path="s.json",
     )
     words = shlex.split(command.replace("{{", "{").replace("}}", "}"))
     assert words[:4] == ["{PYTHON}", "-m", "wsgcn", "eval-labels"]
@@ -67,6 +68,7 @@ def test_step_command_quotes_literals_and_passes_placeholders_through():
         markdown_path="b",
         sweep_csv_path="c",
         sweep_markdown_path="d",
+        summary_path="e",
     )
     assert "--sweep 0.1 0.2 --csv-path" in sweep
     assert "--label-dir" not in step_command(

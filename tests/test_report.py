@@ -13,6 +13,7 @@ from conftest import html_tables, make_dataset, rendered_dom
 from wsgcn.data.check import check_shard
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.evaluation.summary import per_class_table
+from wsgcn.evaluation.sweep import write_sweep
 from wsgcn.io.label_png import write_label_png
 from wsgcn.report.build import build_report, write_report
 from wsgcn.report.runinfo import rule_timings
@@ -25,6 +26,25 @@ def _per_class_csv(path: Path, ious: list[float]) -> Path:
     frame = pd.DataFrame({"class": [*names, "mIoU"], "iou": [*ious, float(np.nanmean(ious))]})
     frame.to_csv(path, index=False, float_format="%.4f")
     return path
+
+
+def _tiny_sweep(tmp_path: Path) -> dict:
+    """A two-setting sweep's table and plot, as the sweep_table rule writes them."""
+    rows = []
+    for name, miou in (("a", 61.5), ("b", 63.25)):
+        summary = tmp_path / f"{name}.json"
+        summary.write_text(f'{{"miou": {miou}, "images": 4, "labelled": 1.0}}')
+        rows.append(
+            {
+                "setting": name,
+                "values": {"gcn.train.steps": len(name)},
+                "results": [["GCN", str(summary), False]],
+                "timings": [],
+            }
+        )
+    paths = {suffix: str(tmp_path / f"sweep.{suffix}") for suffix in ("csv", "md", "png")}
+    write_sweep(rows, ["GCN"], "Sweep steps", "", paths["csv"], paths["md"], paths["png"])
+    return {"id": "sweep-steps", "caption": "Sweep steps", "csv": paths["csv"], "plot": paths["png"]}
 
 
 def test_per_class_table_has_one_column_per_class_and_miou_last(tmp_path: Path):
@@ -85,6 +105,7 @@ def tiny_report(tmp_path: Path) -> tuple[Path, dict]:
             }
         ],
         "statistics": [],
+        "sweeps": [_tiny_sweep(tmp_path)],
         "timings": {},
         "input_checks": [str(tmp_path / "check.json")],
     }
@@ -101,7 +122,8 @@ def test_report_tables_hold_the_csv_numbers_and_figures_are_embedded(tiny_report
     (row,) = tables["segmentation"]
     assert row[0][0] == "GCN + CRF labels" and float(row[1][1]) == 91.25 and float(row[-1][1]) == pytest.approx(70.35)
     assert {"timings", "software"} <= set(tables)
-    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) == 2  # bar chart + figure
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) == 3  # bar chart, sweep plot, figure
+    assert [float(row[-1][1]) for row in tables["sweep-steps"]] == [61.5, 63.25]
     assert "http://" not in text and "https://" not in text.split("<pre")[0]  # self-contained
     assert build_report(spec) == text  # deterministic apart from nothing
     ids = spec["figures"][0]["ids"]
@@ -112,7 +134,7 @@ def test_report_tables_hold_the_csv_numbers_and_figures_are_embedded(tiny_report
 def test_report_renders_in_headless_chromium(tiny_report):
     path, _ = tiny_report
     dom = rendered_dom(path)
-    assert 'data-broken-images="0"' in dom and 'data-images="2"' in dom
+    assert 'data-broken-images="0"' in dom and 'data-images="3"' in dom
     tables = html_tables(dom)
     assert [float(row[1][1]) for row in tables["table1"]] == [40.1234, 71.0456]
     assert float(tables["segmentation"][0][1][1]) == 91.25

@@ -23,6 +23,7 @@ from wsgcn.segmentation.augment import scale_crop_flip
 from wsgcn.segmentation.deeplab import ASPP, DeepLabV2
 from wsgcn.segmentation.train import DeepLabParams, SegTrainParams, segmentation_loss, train_segmenter
 from wsgcn.segmentation.training_set import build_manifest, holdout_split, label_statistics
+from wsgcn.steps.seg_crf import seg_crf_shard
 from wsgcn.steps.seg_data import training_set_stage
 from wsgcn.steps.segment import infer_shard
 
@@ -248,17 +249,10 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
     torch.manual_seed(0)
     model = DeepLabParams.from_config(spec["segmentation"]["model"]).build(5)
     torch.save(model.state_dict(), tmp_path / "model.pt")
-    args = (
-        spec,
-        ids[4:],
-        str(tmp_path / "model.pt"),
-        str(tmp_path / "seg"),
-        str(tmp_path / "crf"),
-        str(tmp_path / "seg.json"),
-        str(tmp_path / "crf.json"),
-        "cpu",
-    )
+    args = (spec, ids[4:], str(tmp_path / "model.pt"), str(tmp_path / "seg"), str(tmp_path / "seg.json"), "cpu")
+    crf_args = (spec, ids[4:], str(tmp_path / "seg"), str(tmp_path / "crf"), str(tmp_path / "crf.json"))
     infer_shard(*args)
+    seg_crf_shard(*crf_args)
     for folder in ("seg", "crf"):
         for image_id in ids[4:]:
             path = tmp_path / folder / "images" / f"{image_id}.png"
@@ -270,4 +264,5 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
             )
     with caplog.at_level("INFO"):
         infer_shard(*args)
+        seg_crf_shard(*crf_args)
     assert caplog.text.count("shard done: 0 computed, 2 reused") == 2

@@ -1,5 +1,5 @@
-"""A shard job with two outputs per image (RW and RW + CRF; segmentation without and
-with the CRF) runs its expensive computation once per image: counted calls."""
+"""The expensive computation of a labels stage runs once per image, and its CRF stage
+reads what the labels stage stored instead of running it again: counted calls."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+import wsgcn.affinity.random_walk as random_walk_module
 import wsgcn.steps.random_walk as random_walk_step
+import wsgcn.steps.rw_crf as rw_crf_step
+import wsgcn.steps.seg_crf as seg_crf_step
 import wsgcn.steps.segment as segment_step
 from wsgcn.cam.files import cam_result_path
 from wsgcn.data.demo import write_demo_dataset
@@ -17,6 +20,7 @@ from wsgcn.data.images import load_rgb
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
 from wsgcn.io.label_png import read_label_png
 from wsgcn.io.layout import boundary_path, label_path
+from wsgcn.segmentation.deeplab import DeepLabV2
 from wsgcn.segmentation.train import DeepLabParams
 
 CLASSES = ["disk", "square", "triangle", "cross"]
@@ -41,6 +45,10 @@ def demo(tmp_path_factory) -> tuple[dict, list[str]]:
 
 def _size(dataset: dict, image_id: str) -> tuple[int, int]:
     return load_rgb(Path(dataset["root"]) / "JPEGImages" / f"{image_id}.jpg").shape[:2]
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError("called where the stored result should have been read")
 
 
 def _counting(monkeypatch, module, name: str) -> list[int]:
@@ -76,11 +84,14 @@ def test_a_fresh_rw_shard_walks_each_image_once(demo, tmp_path: Path, monkeypatc
         "random_walk": {"radius": 5, "beta": 10, "exp_times": 8, "background_threshold": 0.25},
         "final_crf": {"softmax_quirk": True, **CRF},
     }
-    walks = _counting(monkeypatch, random_walk_step, "random_walk_labels")
-    folders = [str(tmp_path / name) for name in ("cam", "boundary", "rw", "rw_crf")]
-    args = (spec, ids, *folders, str(tmp_path / "rw.json"), str(tmp_path / "rw_crf.json"), "cpu")
+    walks = _counting(monkeypatch, random_walk_step, "walk_scores")
+    folders = [str(tmp_path / name) for name in ("cam", "boundary", "rw")]
+    args = (spec, ids, *folders, str(tmp_path / "rw.json"), "cpu")
+    crf_args = (spec, ids, str(tmp_path / "rw"), str(tmp_path / "rw_crf"), str(tmp_path / "rw_crf.json"))
     random_walk_step.random_walk_shard(*args)
     assert walks[0] == len(ids)
+    monkeypatch.setattr(random_walk_module, "propagate", _forbidden)  # the CRF stage must not walk
+    rw_crf_step.rw_crf_shard(*crf_args)
     for image_id in ids:
         assert read_label_png(label_path(tmp_path / "rw_crf", image_id)).shape == _size(dataset, image_id)
     random_walk_step.random_walk_shard(*args)  # all reused
@@ -101,18 +112,11 @@ def test_a_fresh_segment_shard_runs_the_network_once_per_image(demo, tmp_path: P
     spec = {"dataset": dataset, "segmentation": {"model": model_config, "crf": CRF}}
     torch.manual_seed(0)
     torch.save(DeepLabParams.from_config(model_config).build(5).state_dict(), tmp_path / "model.pt")
-    forwards = _counting(monkeypatch, segment_step, "upsampled_probabilities")
-    args = (
-        spec,
-        ids,
-        str(tmp_path / "model.pt"),
-        str(tmp_path / "seg"),
-        str(tmp_path / "seg_crf"),
-        str(tmp_path / "seg.json"),
-        str(tmp_path / "seg_crf.json"),
-        "cpu",
-    )
+    forwards = _counting(monkeypatch, segment_step, "segmenter_logits")
+    args = (spec, ids, str(tmp_path / "model.pt"), str(tmp_path / "seg"), str(tmp_path / "seg.json"), "cpu")
     segment_step.infer_shard(*args)
     assert forwards[0] == len(ids)
+    monkeypatch.setattr(DeepLabV2, "forward", _forbidden)  # the CRF stage runs no network
+    seg_crf_step.seg_crf_shard(spec, ids, str(tmp_path / "seg"), str(tmp_path / "seg_crf"), str(tmp_path / "c.json"))
     for image_id in ids:
         assert read_label_png(label_path(tmp_path / "seg_crf", image_id)).shape == _size(dataset, image_id)

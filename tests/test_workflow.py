@@ -55,7 +55,7 @@ def write_config(workdir: Path, config: dict, name: str = "test.yaml") -> str:
 def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     config_path = write_config(tmp_path, tiny_cam_config())
     result = run_snakemake(tmp_path, "--cores", "2", "--configfile", config_path)
-    tables = list(tmp_path.glob("results/demo/cam/*/eval/cam_miou.csv"))
+    tables = list(tmp_path.glob("results/demo/cam_eval/*/cam_miou.csv"))
     assert len(tables) == 1
     table = pd.read_csv(tables[0])
     assert table["class"].tolist() == ["background", "disk", "square", "triangle", "cross", "mIoU"]
@@ -64,7 +64,7 @@ def test_demo_runs_end_to_end_to_the_pseudo_label_tables(tmp_path: Path):
     sweep = pd.read_csv(tables[0].with_name("threshold_sweep.csv"))
     assert sweep["threshold"].tolist() == pytest.approx([0.05 * i for i in range(1, 13)])
     assert sweep.set_index("threshold")["miou"].loc[0.15] == pytest.approx(table["iou"].iloc[-1], abs=1e-3)
-    cam_dir = tables[0].parents[1]
+    (cam_dir,) = tmp_path.glob("results/demo/cam/*")
     files = sorted(cam_dir.glob("images/*.h5"))
     assert len(files) == 12
     arrays, attrs = read_arrays(files[0])
@@ -192,18 +192,20 @@ ONE_SHARD_RERUN = {
     "ir_label": 1,
     "boundary": 1,
     "random_walk": 1,
+    "rw_crf": 1,
     "partial_labels": 1,
     "gcn": 1,
+    "gcn_crf": 1,
     "eval_cam": 1,
-    "eval_labels": 6,
+    "eval_labels": 8,  # six pseudo-label folders, the segmenter without and with the CRF
     "table1": 1,
     "all": 1,
     # the segmenter's training set reads every pseudo-label shard manifest: its chain is
     # scheduled, and train_seg finds its final checkpoint under the same run key
-    "seg_data_gcn_crf": 1,
-    "train_seg_gcn_crf": 1,
-    "segment_gcn_crf": 1,
-    "eval_seg": 2,
+    "seg_data": 1,
+    "train_seg": 1,
+    "segment": 1,
+    "seg_crf": 1,
     "segmentation_table": 1,
     "report": 1,
 }
@@ -217,12 +219,9 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
     for log in workdir_logs(workdir):
         log.unlink()
     run_voc(workdir, "--cores", "2", "--configfile", base)
-    for stage in ("ir_label", "boundary", "partial_labels"):
+    for stage in ("ir_label", "boundary", "partial", "rw", "rw_crf", "gcn", "gcn_crf"):
         (summary,) = _shard_log_summaries(workdir, stage)
-        assert summary.startswith("1 computed,")
-    for stage in ("random_walk", "gcn"):  # the labels, then their CRF
-        summaries = _shard_log_summaries(workdir, stage)
-        assert len(summaries) == 2 and all(s.startswith("1 computed,") for s in summaries)
+        assert summary.startswith("1 computed,"), stage
     summaries = _shard_log_summaries(workdir)
     assert len(summaries) == 1 and summaries[0].startswith("1 computed,")
     (train_log,) = workdir.glob("logs/tiny/train_seg/*.log")
@@ -233,8 +232,14 @@ def _rerun_expecting_one_shard(workdir: Path) -> str:
 def test_changing_the_evaluation_threshold_reruns_only_eval_cam_and_table1(voc_workdir: Path):
     config = base_config(voc_workdir)
     config["cam"]["eval"]["threshold"] = 0.3
-    # Table 1 shows the CAM mIoU
-    assert dry_run_jobs(voc_workdir, config, "threshold.yaml") == {"eval_cam": 1, "table1": 1, "report": 1, "all": 1}
+    # a cam_eval folder of its own; Table 1 shows the CAM mIoU
+    assert dry_run_jobs(voc_workdir, config, "threshold.yaml") == {
+        "eval_cam": 1,
+        "stage_params": 1,
+        "table1": 1,
+        "report": 1,
+        "all": 1,
+    }
 
 
 def _image_counts(summaries: list[str]) -> tuple[int, int]:
@@ -264,13 +269,14 @@ def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Pa
     # the GCN + CRF labels change, so does everything trained on them: no CAM, IRNet or RW job
     assert dry_run_jobs(voc_workdir, config, "gcn.yaml") == {
         "gcn": 4,
-        "eval_labels": 2,
-        "stage_params": 5,
+        "gcn_crf": 4,
+        "eval_labels": 4,
+        "stage_params": 6,  # gcn, gcn_crf, seg_data, train_seg, seg, seg_crf
         "table1": 1,
-        "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1,
-        "eval_seg": 2,
+        "seg_data": 1,
+        "train_seg": 1,
+        "segment": 1,
+        "seg_crf": 1,
         "segmentation_table": 1,
         "report": 1,
         "all": 1,
@@ -278,8 +284,8 @@ def test_changing_a_gcn_value_reruns_only_the_gcn_and_downstream(voc_workdir: Pa
     _rerun_changed(
         voc_workdir, config, "gcn.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "rw_crf", "partial")
     )
-    summaries = _shard_log_summaries(voc_workdir, "gcn")  # GCN labels, then their CRF, per shard
-    assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (16, 0)
+    gcn, gcn_crf = (_shard_log_summaries(voc_workdir, stage) for stage in ("gcn", "gcn_crf"))
+    assert _image_counts(gcn) == _image_counts(gcn_crf) == (16, 0)
     _switching_back_reruns_only_the_summaries(voc_workdir)
 
 
@@ -315,41 +321,112 @@ def test_an_overlay_file_changes_one_nested_value_and_reruns_only_the_gcn_and_do
     overlay.write_text("gcn:\n  train:\n    steps: 3\n")
     result = run_voc(voc_workdir, "-n", "--configfile", str(voc_workdir / "base.yaml"), str(overlay))
     counts = job_counts(result.stdout)
-    assert counts.pop("gcn") == 4 and counts.pop("stage_params") > 0 and counts.pop("eval_labels") == 2
-    downstream = {"table1", "seg_data_gcn_crf", "train_seg_gcn_crf", "segment_gcn_crf", "eval_seg"}
+    assert counts.pop("gcn") == counts.pop("gcn_crf") == 4 and counts.pop("stage_params") > 0
+    assert counts.pop("eval_labels") == 4  # GCN, GCN + CRF, the segmenter without and with the CRF
+    downstream = {"table1", "seg_data", "train_seg", "segment", "seg_crf"}
     assert set(counts) == downstream | {"segmentation_table", "report", "all"}
+
+
+def _sweep_jobs(workdir: Path, sweeps: dict, name: str) -> dict[str, int]:
+    """Job counts of a dry run of the ``sweep`` target with ``sweeps`` over the base config."""
+    overlay = workdir / name
+    overlay.write_text(yaml.safe_dump({"sweeps": sweeps}))
+    return job_counts(run_voc(workdir, "sweep", "-n", "--configfile", str(workdir / "base.yaml"), str(overlay)).stdout)
+
+
+UPSTREAM_OF_THE_GCN = {
+    "train_cam",
+    "cam",
+    "ir_label",
+    "train_irn",
+    "boundary",
+    "random_walk",
+    "rw_crf",
+    "partial_labels",
+}
+
+
+def test_a_gcn_sweep_schedules_only_gcn_jobs_and_their_evaluations(voc_workdir: Path):
+    counts = _sweep_jobs(voc_workdir, {"steps": {"grid": {"gcn.train.steps": [3, 4, 5]}}}, "gcn-sweep.yaml")
+    assert counts.pop("gcn") == counts.pop("gcn_crf") == 3 * 4  # three settings x four shards
+    assert counts.pop("eval_labels") == 3 * 2 and counts.pop("stage_params") == 3 * 2
+    assert counts == {"sweep_table": 1, "report": 1, "sweep": 1}
+    assert not set(counts) & UPSTREAM_OF_THE_GCN
+
+
+def test_settings_that_resolve_to_the_same_folders_share_their_jobs(voc_workdir: Path):
+    same = {"a": {"gcn": {"train": {"steps": 3}}}, "b": {"gcn": {"train": {"steps": 3, "seed": 42}}}}
+    base_seed = base_config(voc_workdir).get("gcn", {}).get("train", {}).get("seed", 42)
+    assert base_seed == 42  # b's seed is the configured one: a and b are one setting
+    counts = _sweep_jobs(voc_workdir, {"same": {"settings": same}}, "same-sweep.yaml")
+    assert counts["gcn"] == counts["gcn_crf"] == 4 and counts["eval_labels"] == 2
+
+
+def test_a_random_walk_threshold_sweep_schedules_only_random_walk_jobs(voc_workdir: Path):
+    grid = {"random_walk.background_threshold": [0.20, 0.25, 0.30, 0.35]}  # 0.25: the configured run's
+    counts = _sweep_jobs(voc_workdir, {"rw": {"grid": grid}}, "rw-sweep.yaml")
+    assert counts.pop("random_walk") == counts.pop("rw_crf") == 3 * 4
+    assert counts.pop("eval_labels") == 3 * 2 and counts.pop("stage_params") == 3 * 2
+    assert counts == {"sweep_table": 1, "report": 1, "sweep": 1}
+
+
+def test_an_evaluation_threshold_sweep_reruns_only_the_evaluation(voc_workdir: Path):
+    counts = _sweep_jobs(voc_workdir, {"t": {"grid": {"cam.eval.threshold": [0.1, 0.15, 0.2]}}}, "t-sweep.yaml")
+    assert counts == {"eval_cam": 2, "stage_params": 2, "sweep_table": 1, "report": 1, "sweep": 1}
+
+
+def test_a_sweep_writes_its_table_plot_and_report_section(voc_workdir: Path):
+    overlay = voc_workdir / "run-sweep.yaml"
+    overlay.write_text(yaml.safe_dump({"sweeps": {"steps": {"grid": {"gcn.train.steps": [3, 5]}}}}))
+    run_voc(voc_workdir, "sweep", "--cores", "2", "--configfile", str(voc_workdir / "base.yaml"), str(overlay))
+    folder = voc_workdir / "results" / "tiny" / "sweeps" / "steps"
+    table = pd.read_csv(folder / "table.csv")
+    assert table["setting"].tolist() == ["steps=3", "steps=5"] and table["gcn.train.steps"].tolist() == [3, 5]
+    gcn_folders = sorted(voc_workdir.glob("results/tiny/gcn/*/eval/miou.csv"))
+    for row in table.itertuples():
+        summaries = [
+            path
+            for path in gcn_folders
+            if yaml.safe_load((path.parents[1] / "params.yaml").read_text())["params"]["train"]["steps"] == row[2]
+        ]
+        (gcn_table,) = summaries
+        assert pytest.approx(pd.read_csv(gcn_table)["iou"].iloc[-1], abs=1e-4) == row.GCN
+    assert {"gcn s/image", "gcn_crf s/image"} <= set(table.columns) and (table["gcn s/image"] > 0).all()
+    assert (table["RW"] == table["RW"].iloc[0]).all()  # shared by both settings
+    assert (folder / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tables = html_tables((voc_workdir / "results" / "tiny" / "report.html").read_text())
+    gcn_column = list(table.columns).index("GCN")
+    assert [float(row[gcn_column][1]) for row in tables["sweep-steps"]] == pytest.approx(table["GCN"].tolist())
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=())
 
 
 def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: Path):
     config = base_config(voc_workdir)
     config.setdefault("final_crf", {})["bilateral_srgb"] = 7
-    # the random-walk and GCN jobs are rescheduled for their CRF outputs (they rewrite their
-    # label manifests too, so the RW and GCN evaluations are scheduled again) ...
+    # the dCRFs are stages of their own: no random-walk or GCN job ...
     assert dry_run_jobs(voc_workdir, config, "crf.yaml") == {
-        "random_walk": 4,
-        "gcn": 4,
+        "rw_crf": 4,
+        "gcn_crf": 4,
         "eval_labels": 4,
-        "stage_params": 5,
+        "stage_params": 6,  # rw_crf, gcn_crf, seg_data, train_seg, seg, seg_crf
         "table1": 1,
-        "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1,
-        "eval_seg": 2,
+        "seg_data": 1,
+        "train_seg": 1,
+        "segment": 1,
+        "seg_crf": 1,
         "segmentation_table": 1,
         "report": 1,
         "all": 1,
     }
     _rerun_changed(voc_workdir, config, "crf.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial", "gcn"))
-    # ... and reuse every stored RW and GCN label: only the CRF is computed
-    for stage in ("random_walk", "gcn"):
-        summaries = _shard_log_summaries(voc_workdir, stage)
-        assert _image_counts(summaries[::2]) == (0, 16) and _image_counts(summaries[1::2]) == (16, 0)
-    # Going back, the RW and GCN jobs are scheduled again (their label manifests are shared
-    # by both CRF settings, and were last written with the other one's params) and reuse
-    # every stored label and CRF label.
-    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=())
-    for stage in ("random_walk", "gcn"):
-        assert _image_counts(_shard_log_summaries(voc_workdir, stage)) == (0, 32)
+    # ... and the CRF stages read the stored walk scores and GCN log-probabilities
+    for stage in ("rw_crf", "gcn_crf"):
+        assert _image_counts(_shard_log_summaries(voc_workdir, stage)) == (16, 0)
+    for stage in ("rw", "gcn"):
+        assert not _shard_log_summaries(voc_workdir, stage)
+    # going back, the base setting's CRF folders are still there
+    _switching_back_reruns_only_the_summaries(voc_workdir)
+    _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("rw_crf", "gcn_crf"))
 
 
 def test_changing_a_value_reruns_only_the_rules_that_read_it(voc_workdir: Path):
@@ -359,7 +436,7 @@ def test_changing_a_value_reruns_only_the_rules_that_read_it(voc_workdir: Path):
     for section, key, value, not_rerun in [
         ("cam", "infer", {"scales": [1.0]}, {"train_cam"}),
         ("irn", "train", {"epochs": 2}, {"ir_label", "cam", "train_cam"}),
-        ("segmentation", "crf", {"iterations": 5}, {"train_seg_gcn_crf", "seg_data_gcn_crf", "gcn"}),
+        ("segmentation", "crf", {"iterations": 5}, {"train_seg", "seg_data", "segment", "gcn"}),
     ]:
         config = base_config(voc_workdir)
         config[section].setdefault(key, {}).update(value)
@@ -379,21 +456,23 @@ def test_changing_the_cam_schedule_reruns_everything_downstream_of_train_cam(voc
         "train_irn": 1,
         "boundary": 4,
         "random_walk": 4,
+        "rw_crf": 4,
         "partial_labels": 4,
         "gcn": 4,
-        "eval_labels": 6,
-        "stage_params": 13,
+        "gcn_crf": 4,
+        "eval_labels": 8,
+        "stage_params": 15,  # every folder of the setting but the segmenter's split
         "table1": 1,
-        "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1,
-        "eval_seg": 2,
+        "seg_data": 1,
+        "train_seg": 1,
+        "segment": 1,
+        "seg_crf": 1,
         "segmentation_table": 1,
         "report": 1,
         "all": 1,
     }
     _rerun_changed(voc_workdir, config, "cam_schedule.yaml", unchanged=())
-    for stage in ("cam", "ir_label", "boundary", "partial_labels"):
+    for stage in ("cam", "ir_label", "boundary", "partial"):
         assert _image_counts(_shard_log_summaries(voc_workdir, stage)) == (16, 0)
     _switching_back_reruns_only_the_summaries(voc_workdir)
 
@@ -424,12 +503,13 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
         "gcn": 4,
-        "eval_labels": 2,
+        "gcn_crf": 4,  # its input, the GCN's manifests, is rewritten
+        "eval_labels": 4,
         "table1": 1,
-        "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1,
-        "eval_seg": 2,
+        "seg_data": 1,
+        "train_seg": 1,
+        "segment": 1,
+        "seg_crf": 1,
         "segmentation_table": 1,
         "report": 1,
         "all": 1,
@@ -438,8 +518,8 @@ def test_editing_a_package_module_reruns_the_stages_that_import_it(voc_workdir: 
         voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "rw", "partial")
     )
     inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())  # 17 after the tests above
-    summaries = _shard_log_summaries(voc_workdir, "gcn")
-    assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
+    gcn, gcn_crf = (_shard_log_summaries(voc_workdir, stage) for stage in ("gcn", "gcn_crf"))
+    assert _image_counts(gcn) == _image_counts(gcn_crf) == (inferred, 0)
 
 
 def test_editing_a_module_the_input_check_also_imports_retrains_both_networks(voc_workdir: Path):
@@ -464,13 +544,15 @@ def test_editing_the_random_walk_retrains_no_irnet(voc_workdir: Path):
     module.write_text(module.read_text() + "# edited\n")
     assert dry_run_jobs(voc_workdir, base_config(voc_workdir), "base.yaml") == {
         "random_walk": 4,
+        "rw_crf": 4,
         "gcn": 4,
-        "eval_labels": 4,
+        "gcn_crf": 4,
+        "eval_labels": 6,
         "table1": 1,
-        "seg_data_gcn_crf": 1,
-        "train_seg_gcn_crf": 1,
-        "segment_gcn_crf": 1,
-        "eval_seg": 2,
+        "seg_data": 1,
+        "train_seg": 1,
+        "segment": 1,
+        "seg_crf": 1,
         "segmentation_table": 1,
         "report": 1,
         "all": 1,
@@ -479,8 +561,8 @@ def test_editing_the_random_walk_retrains_no_irnet(voc_workdir: Path):
         voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=("cam", "ir_label", "boundary", "partial")
     )
     inferred = len((voc_workdir / "data" / "lists" / "infer.txt").read_text().split())
-    summaries = _shard_log_summaries(voc_workdir, "random_walk")
-    assert _image_counts(summaries[::2]) == _image_counts(summaries[1::2]) == (inferred, 0)
+    rw, rw_crf = (_shard_log_summaries(voc_workdir, stage) for stage in ("rw", "rw_crf"))
+    assert _image_counts(rw) == _image_counts(rw_crf) == (inferred, 0)
 
 
 def test_editing_the_cam_evaluation_reruns_only_the_evaluation(voc_workdir: Path):

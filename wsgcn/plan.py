@@ -39,6 +39,12 @@ PSEUDO_LABEL_STAGES = ("ir_label", "rw", "rw_crf", "partial", "gcn", "gcn_crf")
 """The pseudo-label stages, in pipeline order."""
 
 
+def segmenter_title(source: str, stage: str) -> str:
+    """The title of a segmenter's labels: trained on the label set ``source``, ``stage``
+    ``seg`` (without CRF) or ``seg_crf``."""
+    return f"DeepLabv2 on {LABEL_SOURCES[source]} labels{' + CRF' if stage == 'seg_crf' else ''}"
+
+
 def segmentation_split(
     dataset: Dataset, seg: Mapping[str, Any], infer_ids: Sequence[str], infer_list: str
 ) -> tuple[list[str], list[str], str, str | None]:
@@ -128,7 +134,12 @@ class StageRegistry:
         folders: dict[str, str] = {}
         folders["train_cam"] = self.add(
             "train_cam",
-            {"backbone": backbone, "train": cam["train"], "class_names": self.dataset["class_names"], "train_ids": train_ids},
+            {
+                "backbone": backbone,
+                "train": cam["train"],
+                "class_names": self.dataset["class_names"],
+                "train_ids": train_ids,
+            },
             "",
             {},
             {"backbone": backbone, "train": cam["train"]},
@@ -226,7 +237,9 @@ class StageRegistry:
         )
         label_folder = folders.get(source)
         # the ground truth's chain hangs off the dataset
-        upstream_hash = self._digest(label_folder) if label_folder else text_digest(canonical_json({"dataset": dataset_spec}))
+        upstream_hash = (
+            self._digest(label_folder) if label_folder else text_digest(canonical_json({"dataset": dataset_spec}))
+        )
         chain["seg_data"] = self.add(
             "seg_data",
             {"labels": source, "train_ids": text_digest(*ids.seg_train)},

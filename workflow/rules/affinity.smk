@@ -41,7 +41,7 @@ rule ir_label:
 rule train_irn:
     input:
         ir_labels=lambda wildcards: ancient(shard_manifests(upstream_of("train_irn", "ir_label")(wildcards))),
-        cam_model=upstream_of("train_irn", "train_cam", "/model.pt"),
+        cam_model=upstream_file("train_irn", "train_cam", "model.pt"),
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
         code=step_code("train_irn", "ir_label", "cam"),
@@ -79,7 +79,7 @@ rule train_irn:
 # rerun this rule when an id joined the shard (measured with 9.x); an updated input does.
 rule boundary:
     input:
-        model=upstream_of("boundary", "train_irn", "/model.pt"),
+        model=upstream_file("boundary", "train_irn", "model.pt"),
         shard_list=upstream_manifest("boundary", "cam"),
         code=step_code("boundary"),
     output:

@@ -40,7 +40,7 @@ rule train_cam:
 
 rule cam:
     input:
-        model=upstream_of("cam", "train_cam", "/model.pt"),
+        model=upstream_file("cam", "train_cam", "model.pt"),
         # the shard's input check record stands for its images and labels: it is rewritten
         # whenever one of them changes (listing them again costs seconds per dry run)
         check=f"{CHECK_DIR}/{{shard}}.json",
@@ -93,7 +93,7 @@ rule eval_cam:
         spec=EVAL_SPEC,
         cam_dir=upstream_of("cam_eval", "cam"),
         threshold=lambda wildcards: _stage_of("cam_eval", wildcards).params["eval"]["threshold"],
-        sweep=lambda wildcards: canonical_json(_stage_of("cam_eval", wildcards).params["eval"]["sweep_thresholds"]),
+        sweep=lambda wildcards: _stage_of("cam_eval", wildcards).params["eval"]["sweep_thresholds"],
     shell:
         step_command(
             "eval-cam",
@@ -101,7 +101,7 @@ rule eval_cam:
             ids="{input.eval_list:q}",
             cam_dir="{params.cam_dir:q}",
             threshold="{params.threshold}",
-            sweep="{params.sweep:q}",
+            sweep="{params.sweep}",
             csv_path="{output.csv:q}",
             markdown_path="{output.markdown:q}",
             sweep_csv_path="{output.sweep_csv:q}",

@@ -17,7 +17,15 @@ from wsgcn.hashing import canonical_json, files_digest, stage_hash, text_digest
 from wsgcn.provenance import module_sources
 from wsgcn.sharding import make_shards
 from wsgcn.config_schema import merged
-from wsgcn.plan import LABEL_SOURCES, LABEL_STAGES, PSEUDO_LABEL_STAGES, RunIds, StageRegistry, segmentation_split
+from wsgcn.plan import (
+    LABEL_SOURCES,
+    LABEL_STAGES,
+    PSEUDO_LABEL_STAGES,
+    RunIds,
+    StageRegistry,
+    segmentation_split,
+    segmenter_title,
+)
 from wsgcn.step_registry import step_command
 from wsgcn.sweeps import sweep_settings
 
@@ -112,7 +120,6 @@ SWEEPS = {
 USER_SWEEPS = list(config["sweeps"])
 
 
-
 def step_spec(**sections):
     """The --spec JSON of a step: the dataset plus only the config sections the step reads,
     so that changing a value reruns (through Snakemake's params trigger) only the rules
@@ -167,9 +174,14 @@ def spec_of(stage):
     return lambda wildcards: step_spec(**_stage_of(stage, wildcards).spec)
 
 
-def upstream_of(stage, role, path=""):
-    """Input function: the ``role`` upstream folder of ``stage``'s folder, or ``path`` inside it."""
-    return lambda wildcards: _stage_of(stage, wildcards).upstream[role] + path
+def upstream_of(stage, role):
+    """Input function: the ``role`` upstream folder of ``stage``'s folder."""
+    return lambda wildcards: _stage_of(stage, wildcards).upstream[role]
+
+
+def upstream_file(stage, role, name):
+    """Input function: the file ``name`` in the ``role`` upstream folder of ``stage``'s folder."""
+    return lambda wildcards: f"{_stage_of(stage, wildcards).upstream[role]}/{name}"
 
 
 def upstream_manifest(stage, role):
@@ -261,6 +273,5 @@ def label_title(wildcards):
     """The title of a label folder's evaluation table."""
     entry = REGISTRY.stage(wildcards.folder)
     if entry.stage in ("seg", "seg_crf"):
-        crf = " + CRF" if entry.stage == "seg_crf" else ""
-        return f"DeepLabv2 on {LABEL_SOURCES[seg_source(wildcards.folder)]} labels{crf}"
+        return segmenter_title(seg_source(wildcards.folder), entry.stage)
     return LABEL_STAGES[entry.stage][0]

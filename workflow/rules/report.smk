@@ -53,10 +53,7 @@ REPORT_PER_CLASS = [
         "id": "segmentation",
         "caption": f"Segmentation (paper's Table 5 layout): DeepLabv2 on {len(SEG_EVAL_IDS)} evaluation images",
         "rows": [
-            [
-                f"DeepLabv2 on {LABEL_SOURCES[source]} labels{' + CRF' if stage == 'seg_crf' else ''}",
-                label_table(folders, stage),
-            ]
+            [segmenter_title(source, stage), label_table(folders, stage)]
             for source, folders in LABEL_SETS.items()
             for stage in ("seg", "seg_crf")
         ],
@@ -122,7 +119,7 @@ REPORT_SPEC = canonical_json(
 
 rule report:
     input:
-        tables=[table["csv"] for table in REPORT_TABLES + REPORT_STATISTICS],
+        tables=[table["csv"] for table in [*REPORT_TABLES, *REPORT_STATISTICS]],
         sweeps=[path for sweep in REPORT_SWEEPS for path in (sweep["csv"], sweep["plot"])],
         per_class=[csv for group in REPORT_PER_CLASS for _, csv in group["rows"]],
         segmentation_table=f"{TABLES_DIR}/segmentation.csv",

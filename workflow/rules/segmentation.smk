@@ -51,7 +51,7 @@ def _training_labels(wildcards):
 rule seg_data:
     input:
         labels=_training_labels,
-        train_list=upstream_of("seg_data", "seg_split", "/train.txt"),
+        train_list=upstream_file("seg_data", "seg_split", "train.txt"),
         params_record=f"{stage_dir('seg_data')}/params.yaml",
         code=step_code("seg_data"),
     output:
@@ -79,7 +79,7 @@ rule seg_data:
 
 rule train_seg:
     input:
-        manifest=upstream_of("train_seg", "seg_data", "/training_set.json"),
+        manifest=upstream_file("train_seg", "seg_data", "training_set.json"),
         code=step_code("train_seg"),
     output:
         model=f"{stage_dir('train_seg')}/model.pt",
@@ -110,7 +110,7 @@ rule train_seg:
 
 rule segment:
     input:
-        model=upstream_of("seg", "train_seg", "/model.pt"),
+        model=upstream_file("seg", "train_seg", "model.pt"),
         images=lambda wildcards: image_files(_seg_shard_ids("seg")(wildcards)),
         code=step_code("segment"),
     output:

@@ -225,17 +225,18 @@ rule sweep_table:
         sweep="|".join(re.escape(name) for name in SWEEPS),
     localrule: True
     params:
-        rows=lambda wildcards: canonical_json(sweep_rows(wildcards.sweep)),
-        stages=canonical_json(SWEEP_STAGE_TITLES),
-        title=lambda wildcards: sweep_title(wildcards.sweep),
-        plot_key=lambda wildcards: sweep_plot_key(wildcards.sweep),
+        sweep=lambda wildcards: canonical_json(
+            {
+                "title": sweep_title(wildcards.sweep),
+                "stages": SWEEP_STAGE_TITLES,
+                "plot_key": sweep_plot_key(wildcards.sweep),
+                "rows": sweep_rows(wildcards.sweep),
+            }
+        ),
     shell:
         step_command(
             "sweep-table",
-            rows="{params.rows:q}",
-            stages="{params.stages:q}",
-            title="{params.title:q}",
-            plot_key="{params.plot_key:q}",
+            sweep="{params.sweep:q}",
             csv="{output.csv:q}",
             markdown="{output.markdown:q}",
             plot="{output.plot:q}",

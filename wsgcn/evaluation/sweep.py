@@ -12,13 +12,13 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from wsgcn.errors import InputError  # noqa: E402
-from wsgcn.evaluation.tables import markdown_table  # noqa: E402
-from wsgcn.io.atomic import atomic_path, write_text_atomic  # noqa: E402
+from wsgcn.errors import InputError
+from wsgcn.evaluation.tables import markdown_table
+from wsgcn.io.atomic import atomic_path, write_text_atomic
 
 COVERAGE = " labelled (%)"
 """Suffix of the column that gives a partial-label stage's labelled fraction."""
@@ -108,7 +108,13 @@ def sweep_plot(frame: pd.DataFrame, stages: Sequence[str], key: str, path: str |
 
 
 def write_sweep(
-    rows: Sequence[Mapping[str, Any]], stages: Sequence[str], title: str, plot_key: str, csv: str, markdown: str, plot: str
+    rows: Sequence[Mapping[str, Any]],
+    stages: Sequence[str],
+    title: str,
+    plot_key: str,
+    csv: str,
+    markdown: str,
+    plot: str,
 ) -> pd.DataFrame:
     """Write the sweep's CSV, Markdown and plot; returns the table."""
     frame = sweep_frame(rows)

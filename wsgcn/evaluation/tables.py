@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wsgcn.hashing import canonical_json
-
 from wsgcn.evaluation.confusion import iou_per_class
+from wsgcn.hashing import canonical_json
 from wsgcn.io.atomic import write_text_atomic
 
 
