@@ -1,11 +1,10 @@
-"""Per-image time of the two shard steps with two outputs per image, on a run's stored results.
+"""Per-image time of the labels stages and their dCRF stages, on a run's stored results.
 
-``random-walk`` writes the RW labels and the RW + CRF labels; ``segment`` writes the
-segmenter's labels without and with the CRF. Each step runs once, fresh (into a new
-temporary folder, so nothing is reused), over the first ``--limit`` images of the run,
-and the table gives the wall-clock seconds per image of the whole step (model loading
-included). Run it with another checkout's package first on ``PYTHONPATH`` to compare
-two versions of the steps on the same inputs.
+``random-walk`` writes the RW labels and the walked scores, ``rw-crf`` refines the labels
+from those scores; ``segment`` writes the segmenter's labels and logits, ``seg-crf``
+refines them. Each step runs once, fresh (into a new temporary folder, so nothing is
+reused), over the first ``--limit`` images of the run, and the table gives the wall-clock
+seconds per image of each step (model loading included) and of each pair.
 
 Usage: python benchmarks/shard_steps.py --cam-dir results/demo/cam/<h> --boundary-dir results/demo/boundary/<h>
        --seg-model results/demo/train_seg/<h>/model.pt [--configfile config/config.yaml ...] [--limit 16]
@@ -24,6 +23,8 @@ import torch
 
 from wsgcn.config_schema import read_config_files
 from wsgcn.steps.random_walk import random_walk_shard
+from wsgcn.steps.rw_crf import rw_crf_shard
+from wsgcn.steps.seg_crf import seg_crf_shard
 from wsgcn.steps.segment import infer_shard
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -50,18 +51,21 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
-        start = time.perf_counter()
-        random_walk_shard(
-            walk_spec, ids, str(args.cam_dir), str(args.boundary_dir), str(out / "rw"), str(out / "rw_crf"),
-            str(out / "rw.json"), str(out / "rw_crf.json"), "cpu",
-        )  # fmt: skip
-        rows.append(("random-walk (RW + RW + CRF)", time.perf_counter() - start))
-        start = time.perf_counter()
-        infer_shard(
-            seg_spec, ids, str(args.seg_model), str(out / "seg"), str(out / "seg_crf"), str(out / "seg.json"),
-            str(out / "seg_crf.json"), "cpu",
-        )  # fmt: skip
-        rows.append(("segment (labels + CRF labels)", time.perf_counter() - start))
+        cam_dir, boundary_dir, model = str(args.cam_dir), str(args.boundary_dir), str(args.seg_model)
+        steps = [
+            ("random-walk (RW labels, walked scores)", random_walk_shard, (walk_spec, ids, cam_dir, boundary_dir)),
+            ("rw-crf (RW + CRF)", rw_crf_shard, (walk_spec, ids, str(out / "random-walk"))),
+            ("segment (labels, logits)", infer_shard, (seg_spec, ids, model)),
+            ("seg-crf (labels + CRF)", seg_crf_shard, (seg_spec, ids, str(out / "segment"))),
+        ]
+        for name, step, inputs in steps:
+            folder = out / name.split()[0]
+            device = ("cpu",) if step in (random_walk_shard, infer_shard) else ()
+            start = time.perf_counter()
+            step(*inputs, str(folder), str(folder / "manifest.json"), *device)
+            rows.append((name, time.perf_counter() - start))
+    rows.insert(2, ("RW + RW + CRF", rows[0][1] + rows[1][1]))
+    rows.append(("segment + CRF", rows[3][1] + rows[4][1]))
     print(f"| step ({len(ids)} images, {args.threads} threads) | seconds per image |")
     print("|---|---|")
     for name, seconds in rows:

@@ -1,5 +1,6 @@
-# Helpers shared by all rules: config validation, image lists, shards, stage hashes
-# and paths. No rule is defined here.
+# Helpers shared by all rules: config validation, image lists, shards, the registry of
+# every setting's stage folders, and the input functions of the stage rules. No rule is
+# defined here.
 
 import re
 import sys
@@ -9,14 +10,14 @@ import yaml
 
 from snakemake.utils import validate
 
+from wsgcn.config_schema import merged
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import demo_ids
 from wsgcn.data.ids import read_id_list
 from wsgcn.errors import WsgcnError
-from wsgcn.hashing import canonical_json, files_digest, stage_hash, text_digest
+from wsgcn.hashing import canonical_json, files_digest
 from wsgcn.provenance import module_sources
 from wsgcn.sharding import make_shards
-from wsgcn.config_schema import merged
 from wsgcn.plan import (
     LABEL_SOURCES,
     LABEL_STAGES,
