@@ -44,10 +44,12 @@ def running_jobs() -> list[tuple[str, str, str]]:
 
 
 def rule_of(comment: str) -> tuple[str, str]:
-    """(rule, wildcard values) from a plugin comment."""
+    """(rule, shard) from a plugin comment; the wildcard values are joined by ``_`` (a stage
+    rule's are its folder's digest and the shard), so the shard is found by its form."""
     body = comment.removeprefix("rule_")
     rule, _, wildcards = body.partition("_wildcards_")
-    return rule, wildcards
+    shard = re.search(r"s\d{4}-of-\d{4}", wildcards)
+    return rule, shard.group(0) if shard else ""
 
 
 def one_log(workdir: Path, pattern: str) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import shlex
 from pathlib import Path
 
@@ -98,14 +99,11 @@ def test_a_step_runs_from_the_command_line(tmp_path: Path):
     )
     assert yaml.safe_load((tmp_path / "p.yaml").read_text()) == {"stage": "gcn", "params": {"steps": 250}}
     (tmp_path / "train.txt").write_text("".join(f"img{i}\n" for i in range(10)))
+    split = {"train_list": str(tmp_path / "train.txt"), "holdout": 3, "seed": 0, "eval_list": None}
     args = [
         "seg-split",
-        "--train-list",
-        str(tmp_path / "train.txt"),
-        "--holdout",
-        "3",
-        "--seed",
-        "0",
+        "--split",
+        json.dumps(split),
         "--train-out",
         str(tmp_path / "t.txt"),
         "--eval-out",
@@ -134,12 +132,8 @@ def test_a_user_error_is_one_line_and_status_1(tmp_path: Path, caplog):
     status = main(
         [
             "seg-split",
-            "--train-list",
-            str(missing),
-            "--holdout",
-            "1",
-            "--seed",
-            "0",
+            "--split",
+            json.dumps({"train_list": str(missing), "holdout": 1, "seed": 0, "eval_list": None}),
             "--train-out",
             "t",
             "--eval-out",

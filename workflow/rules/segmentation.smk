@@ -25,19 +25,16 @@ rule seg_split:
         f"logs/{DATASET_NAME}/seg_split/{{digest}}.log",
     localrule: True
     params:
-        holdout=lambda wildcards: _stage_of("seg_split", wildcards).params["holdout"],
-        seed=lambda wildcards: _stage_of("seg_split", wildcards).params["holdout_seed"],
-        eval_list=lambda wildcards: _split(wildcards)[3] or "",
+        split=lambda wildcards: canonical_json(
+            {
+                "train_list": _split(wildcards)[2],
+                "eval_list": _split(wildcards)[3],
+                "holdout": _stage_of("seg_split", wildcards).params["holdout"],
+                "seed": _stage_of("seg_split", wildcards).params["holdout_seed"],
+            }
+        ),
     shell:
-        step_command(
-            "seg-split",
-            train_list="{input.train_list:q}",
-            holdout="{params.holdout}",
-            seed="{params.seed}",
-            train_out="{output.train:q}",
-            eval_out="{output.eval:q}",
-            eval_list="{params.eval_list:q}",
-        )
+        step_command("seg-split", split="{params.split:q}", train_out="{output.train:q}", eval_out="{output.eval:q}")
 
 
 def _training_labels(wildcards):
