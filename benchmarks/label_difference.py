@@ -1,15 +1,15 @@
 """How much a change (a storage format, a published quirk) moves every label stage of a run.
 
 Each ``--stage NAME BASE VARIANT`` names a stage and its two results folders (a run's
-``<stage>/<hash>``). A folder's labels are its ``images/<id>.png``; a CAM folder's (no
-PNGs) are its CAMs thresholded at ``--cam-threshold``, as the CAM evaluation makes them. The
-table gives, per stage, the percentage of pixels whose label differs between the two
-runs (over the images both hold) and each run's mIoU from its ``eval/`` table (``cam_miou``
-for CAM folders, ``miou`` otherwise).
+``<stage>/<hash>``). A label folder's labels are its ``images/<id>.png``, its mIoU that of
+its ``eval/miou.csv``. For the CAMs, give the CAM evaluation's folders
+(``cam_eval/<hash>``): their labels are the evaluated CAMs (the ``cam`` folder upstream)
+thresholded at the evaluation's threshold, their mIoU that of ``cam_miou.csv``. The table
+gives, per stage, the percentage of pixels whose label differs between the two runs (over
+the images both hold) and each run's mIoU.
 
-Usage: python benchmarks/label_difference.py --stage CAM results/demo/cam/<a> <run b>/cam/<b>
+Usage: python benchmarks/label_difference.py --stage CAM results/demo/cam_eval/<a> <run b>/cam_eval/<b>
        --stage "GCN + CRF" results/demo/gcn_crf/<a> <run b>/gcn_crf/<b> [--stage ...]
-       [--cam-threshold 0.15]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from wsgcn.cam.evaluate import cam_to_label
 from wsgcn.cam.files import read_cam
@@ -26,26 +27,36 @@ from wsgcn.evaluation.summary import read_miou
 from wsgcn.io.label_png import read_label_png
 
 
-def label_reader(folder: Path, cam_threshold: float) -> tuple[Callable[[str], np.ndarray], set[str], Path]:
+def label_reader(folder: Path) -> tuple[Callable[[str], np.ndarray], set[str], Path]:
     """(labels of an id, the ids the folder holds, its mIoU table) for a stage folder."""
+    if (folder / "cam_miou.csv").is_file():
+        return cam_label_reader(folder)
     images = folder / "images"
     pngs = {path.stem for path in images.glob("*.png")}
-    if pngs:
-        return lambda image_id: read_label_png(images / f"{image_id}.png"), pngs, folder / "eval" / "miou.csv"
+    if not pngs:
+        raise SystemExit(f"{images}: no label maps (*.png); give a CAM evaluation's cam_eval folder for CAMs")
+    return lambda image_id: read_label_png(images / f"{image_id}.png"), pngs, folder / "eval" / "miou.csv"
+
+
+def cam_label_reader(eval_folder: Path) -> tuple[Callable[[str], np.ndarray], set[str], Path]:
+    """The labels of a CAM evaluation (``cam_eval/<hash>``): its CAMs at its threshold."""
+    record = yaml.safe_load((eval_folder / "params.yaml").read_text())
+    threshold = record["params"]["eval"]["threshold"]
+    images = eval_folder.parents[1] / "cam" / record["upstream"] / "images"
     cams = {path.stem for path in images.glob("*.h5")}
     if not cams:
-        raise SystemExit(f"{images}: no label maps (*.png) or CAM files (*.h5)")
+        raise SystemExit(f"{images}: no CAM files (*.h5)")
 
     def read(image_id: str) -> np.ndarray:
         arrays = read_cam(images / f"{image_id}.h5", ("high_res", "keys"))
-        return cam_to_label(arrays["high_res"], arrays["keys"].tolist(), cam_threshold)
+        return cam_to_label(arrays["high_res"], arrays["keys"].tolist(), threshold)
 
-    return read, cams, folder / "eval" / "cam_miou.csv"
+    return read, cams, eval_folder / "cam_miou.csv"
 
 
-def stage_row(name: str, base: Path, variant: Path, cam_threshold: float) -> str:
-    read_base, base_ids, base_table = label_reader(base, cam_threshold)
-    read_variant, variant_ids, variant_table = label_reader(variant, cam_threshold)
+def stage_row(name: str, base: Path, variant: Path) -> str:
+    read_base, base_ids, base_table = label_reader(base)
+    read_variant, variant_ids, variant_table = label_reader(variant)
     ids = sorted(base_ids & variant_ids)
     differing = pixels = 0
     for image_id in ids:
@@ -62,12 +73,11 @@ def stage_row(name: str, base: Path, variant: Path, cam_threshold: float) -> str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stage", nargs=3, action="append", required=True, metavar=("NAME", "BASE", "VARIANT"))
-    parser.add_argument("--cam-threshold", type=float, default=0.15, help="background score of the CAM labels")
     args = parser.parse_args()
     print("| stage | images | pixels whose label differs | mIoU base | mIoU variant | difference |")
     print("|---|---|---|---|---|---|")
     for name, base, variant in args.stage:
-        print(stage_row(name, Path(base), Path(variant), args.cam_threshold), flush=True)
+        print(stage_row(name, Path(base), Path(variant)), flush=True)
 
 
 if __name__ == "__main__":
