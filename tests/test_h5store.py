@@ -10,6 +10,8 @@ import pytest
 from wsgcn.errors import InputError
 from wsgcn.io.atomic import atomic_path, write_text_atomic
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
+from wsgcn.io.label_png import write_label_png
+from wsgcn.io.layout import label_path, read_stored_scores, scores_path
 
 
 def test_round_trip_preserves_arrays_and_attributes(tmp_path: Path):
@@ -79,3 +81,15 @@ def test_missing_or_corrupt_files(tmp_path: Path):
     write_arrays(tmp_path / "ok.h5", {"a": np.ones(2)}, {})
     with pytest.raises(InputError, match=r"missing datasets \['b'\]"):
         read_arrays(tmp_path / "ok.h5", ("b",))
+
+
+def test_stored_scores_must_belong_to_the_label_png_beside_them(tmp_path: Path):
+    labels = np.zeros((4, 5), dtype=np.uint8)
+    write_label_png(label_path(tmp_path, "a"), labels, "key-1")
+    write_arrays(scores_path(tmp_path, "a"), {"log_probs": np.ones((2, 4, 5), np.float32)}, {INPUT_KEY: "key-1"})
+    arrays, _ = read_stored_scores(tmp_path, "a", ("log_probs",), "gcn")
+    assert arrays["log_probs"].shape == (2, 4, 5)
+
+    write_label_png(label_path(tmp_path, "a"), labels, "key-2")  # the PNG was recomputed, the scores were not
+    with pytest.raises(InputError, match=r"a\.h5: does not belong to the label PNG beside it; rerun the gcn stage"):
+        read_stored_scores(tmp_path, "a", ("log_probs",), "gcn")

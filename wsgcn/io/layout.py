@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from wsgcn.errors import InputError
+from wsgcn.io.h5store import INPUT_KEY, read_arrays
+from wsgcn.io.label_png import stored_png_key
 
 
 def label_path(folder: str | Path, image_id: str) -> Path:
@@ -33,3 +38,16 @@ def upstream_key(path: Path, reader: Callable[[Path], str | None], what: str) ->
     if key is None:
         raise InputError(f"{path}: missing or unreadable {what}; rerun the stage that writes it")
     return key
+
+
+def read_stored_scores(
+    folder: str | Path, image_id: str, names: tuple[str, ...], stage: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays ``names`` and the attributes of the scores beside the label PNG of
+    ``image_id`` in ``folder``, written by ``stage``; an :class:`InputError` naming the file
+    when they were not computed with that PNG (their input keys differ)."""
+    source = scores_path(folder, image_id)
+    arrays, attrs = read_arrays(source, names)
+    if attrs.get(INPUT_KEY) != stored_png_key(label_path(folder, image_id)):
+        raise InputError(f"{source}: does not belong to the label PNG beside it; rerun the {stage} stage")
+    return arrays, attrs

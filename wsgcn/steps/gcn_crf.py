@@ -15,12 +15,11 @@ import torch
 from wsgcn.cam.files import cam_result_path
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.errors import InputError
 from wsgcn.gcn.decode import crf_labels
 from wsgcn.hashing import canonical_json, text_digest
-from wsgcn.io.h5store import INPUT_KEY, read_arrays
+from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
-from wsgcn.io.layout import label_path, scores_path, upstream_key
+from wsgcn.io.layout import label_path, read_stored_scores, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.shard_runner import run_shard
@@ -37,10 +36,7 @@ def gcn_crf_shard(spec: Spec, ids: Sequence[str], cam_dir: str, gcn_dir: str, ou
         return text_digest(crf_key, gcn_result)
 
     def compute(image_id: str, path: Path, key: str) -> None:
-        source = scores_path(gcn_dir, image_id)
-        arrays, attrs = read_arrays(source, ("log_probs",))
-        if attrs.get(INPUT_KEY) != stored_png_key(label_path(gcn_dir, image_id)):
-            raise InputError(f"{source}: does not belong to the GCN label PNG beside it; rerun the gcn stage")
+        arrays, _ = read_stored_scores(gcn_dir, image_id, ("log_probs",), "gcn")
         keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
         rgb = dataset.load_image(image_id)
         log_probs = torch.from_numpy(arrays["log_probs"])

@@ -13,11 +13,9 @@ from pathlib import Path
 from wsgcn.affinity.random_walk import crf_refined_labels, walk_labels
 from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.errors import InputError
 from wsgcn.hashing import canonical_json, text_digest
-from wsgcn.io.h5store import INPUT_KEY, read_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
-from wsgcn.io.layout import label_path, scores_path, upstream_key
+from wsgcn.io.layout import label_path, read_stored_scores, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.shard_runner import run_shard
@@ -37,10 +35,7 @@ def rw_crf_shard(spec: Spec, ids: Sequence[str], rw_dir: str, out_dir: str, mani
         return text_digest(crf_key, walk_key, dataset.image_digest(image_id))
 
     def compute(image_id: str, path: Path, key: str) -> None:
-        source = scores_path(rw_dir, image_id)
-        arrays, attrs = read_arrays(source, ("walked", "keys"))
-        if attrs.get(INPUT_KEY) != stored_png_key(label_path(rw_dir, image_id)):
-            raise InputError(f"{source}: does not belong to the RW label PNG beside it; rerun the random_walk stage")
+        arrays, attrs = read_stored_scores(rw_dir, image_id, ("walked", "keys"), "random_walk")
         size = (int(attrs["height"]), int(attrs["width"]))
         _, scores = walk_labels(arrays["walked"], arrays["keys"], size, threshold)
         rgb = dataset.load_image(image_id)

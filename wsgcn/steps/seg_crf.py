@@ -14,11 +14,9 @@ import torch
 
 from wsgcn.crf import CrfParams, crf_from_scores
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.errors import InputError
 from wsgcn.hashing import canonical_json, text_digest
-from wsgcn.io.h5store import INPUT_KEY, read_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
-from wsgcn.io.layout import label_path, scores_path, upstream_key
+from wsgcn.io.layout import label_path, read_stored_scores, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
 from wsgcn.segmentation.deeplab import logits_probabilities
@@ -37,10 +35,7 @@ def seg_crf_shard(spec: Spec, ids: Sequence[str], seg_dir: str, out_dir: str, ma
         return text_digest(crf_key, seg_key)
 
     def compute(image_id: str, path: Path, key: str) -> None:
-        source = scores_path(seg_dir, image_id)
-        arrays, attrs = read_arrays(source, ("logits",))
-        if attrs.get(INPUT_KEY) != stored_png_key(label_path(seg_dir, image_id)):
-            raise InputError(f"{source}: does not belong to the segmentation label PNG beside it; rerun segment")
+        arrays, _ = read_stored_scores(seg_dir, image_id, ("logits",), "segment")
         rgb = dataset.load_image(image_id)
         probs = logits_probabilities(torch.from_numpy(arrays["logits"]), rgb.shape[:2]).numpy()
         marginals = crf_from_scores(rgb, probs, crf, softmax_quirk=False, normalise=False)
