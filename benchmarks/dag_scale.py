@@ -80,9 +80,11 @@ def write_config(
 
 
 def snakemake(workdir: Path, config: Path, *args: str) -> tuple[float, str]:
+    """Run Snakemake in ``workdir`` with ``args`` (targets and options) before ``--configfile``,
+    which takes every word after it; the seconds it took and its output."""
     start = time.perf_counter()
     result = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), *args],
+        [*SNAKEMAKE, "--directory", str(workdir), *args, "--configfile", str(config)],
         capture_output=True,
         text=True,
         cwd=workdir,
@@ -177,7 +179,10 @@ def main() -> None:
                 raise SystemExit(f"the rerun was not a no-op:\n{noop_output[-3000:]}")
             noop_times.append(elapsed)
         changed = write_config(workdir, args.images_per_shard, args.sweep, "gcn_change.yaml", gcn_train={"lr": 0.02})
-        gcn_stats = job_stats(snakemake(workdir, changed, *targets, "-n")[1])
+        # --touch records no metadata, so Snakemake cannot see that a sweep table's inputs moved
+        # to new folders (a real run's metadata can): forcing the table schedules what they need
+        forced = ["--forcerun", "sweep_table"] if args.sweep else []
+        gcn_stats = job_stats(snakemake(workdir, changed, *targets, "-n", *forced)[1])
         per_shard = yaml.safe_load(config.read_text())["sharding"]["images_per_shard"]
 
     print(
