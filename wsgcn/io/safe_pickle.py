@@ -1,7 +1,7 @@
 """.npy files from other projects, read without running their code.
 
 IRNet's ``make_cam`` and its forks save a dict as a 0-d object array (``np.save`` of a
-dict), which is a pickle: loading it with ``np.load(..., allow_pickle=True)`` would run any
+dict), which is a pickle: loading it with numpy's pickle support switched on would run any
 code the file names. Here the pickle goes through an unpickler that rebuilds only numpy
 arrays and dtypes, torch tensors and their storages, and builtin containers, and refuses
 every other global with an :class:`InputError` that names the file and the global. A
