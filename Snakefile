@@ -44,6 +44,7 @@ include: "workflow/rules/gcn.smk"
 include: "workflow/rules/segmentation.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/export.smk"
 
 
 onsuccess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shutil
 from pathlib import Path
@@ -407,6 +408,33 @@ def test_a_sweep_writes_its_table_plot_and_report_section(voc_workdir: Path):
     gcn_column = list(table.columns).index("GCN")
     assert [float(row[gcn_column][1]) for row in tables["sweep-steps"]] == pytest.approx(table["GCN"].tolist())
     _rerun_changed(voc_workdir, base_config(voc_workdir), "base.yaml", unchanged=())
+
+
+def test_export_writes_the_pseudo_labels_as_a_voc_style_folder(voc_workdir: Path):
+    config = base_config(voc_workdir)
+    config["export"] = {"boundaries": True}
+    run_voc(voc_workdir, "export", "--cores", "2", "--configfile", write_config(voc_workdir, config, "export.yaml"))
+
+    export = voc_workdir / "exports" / "tiny" / "gcn_crf"
+    assert sorted(path.name for path in export.parent.iterdir()) == ["gcn_crf"]  # no staging folder left
+    ids = (export / "ImageSets" / "Segmentation" / "train_aug.txt").read_text().split()
+    assert ids == (voc_workdir / "data" / "lists" / "infer.txt").read_text().split()
+    pairs = (export / "ImageSets" / "SegmentationAug" / "train_aug.txt").read_text().splitlines()
+    assert pairs == [f"/JPEGImages/{i}.jpg /SegmentationClassAug/{i}.png" for i in ids]
+    record = json.loads((export / "labels.json").read_text())
+    source = voc_workdir / record["stage_folder"]
+    assert source.parent.name == "gcn_crf" and record["label_set"] == "gcn_crf" and record["images"] == len(ids)
+    assert record["parameters"] == yaml.safe_load((source / "params.yaml").read_text())
+    for image_id in ids:
+        exported = Image.open(export / "SegmentationClassAug" / f"{image_id}.png")
+        assert exported.mode == "P"
+        # VOC's first colours: background, aeroplane, bicycle, bird, boat
+        assert exported.getpalette()[:15] == [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0, 0, 0, 128]
+        labels = np.array(exported)
+        assert set(np.unique(labels).tolist()) <= {0, 1, 2, 3, 4, 255}
+        assert np.array_equal(labels, np.array(Image.open(source / "images" / f"{image_id}.png")))
+        boundary, _ = read_arrays(export / "Boundaries" / f"{image_id}.h5")
+        assert {"boundary", "features"} <= set(boundary)
 
 
 def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: Path):

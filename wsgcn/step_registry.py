@@ -36,6 +36,7 @@ STEPS: dict[str, str] = {
     "sweep-table": "wsgcn.steps.sweep_table:write_sweep_table",
     "report": "wsgcn.steps.report:report",
     "write-params": "wsgcn.steps.write_params:write_params",
+    "export-labels": "wsgcn.steps.export_labels:export_labels",
     "seg-split": "wsgcn.steps.seg_split:seg_split",
     "seg-data": "wsgcn.steps.seg_data:training_set_stage",
     "train-seg": "wsgcn.steps.train_seg:train_stage",

@@ -27,7 +27,7 @@ import jsonschema
 from wsgcn.config_schema import load_schema, merged
 from wsgcn.errors import ConfigError
 
-FIXED_SECTIONS = ("results_dir", "device", "dataset", "demo", "sharding", "report", "sweeps")
+FIXED_SECTIONS = ("results_dir", "device", "dataset", "demo", "sharding", "report", "export", "sweeps")
 """Config sections that a setting cannot change: they name the run, not a setting."""
 
 
