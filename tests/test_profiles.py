@@ -90,6 +90,7 @@ def test_cheap_aggregates_run_in_the_snakemake_process():
         "sweep_table",
         "sweep",
         "report",
+        "export",
     }
 
 
