@@ -1,4 +1,9 @@
-from wsgcn.provenance import PACKAGE_ROOT, module_sources
+import os
+import shutil
+import subprocess
+import sys
+
+from wsgcn.provenance import PACKAGE_ROOT, code_digest, module_sources
 
 
 def _sources(module: str) -> set[str]:
@@ -36,3 +41,29 @@ def test_each_step_depends_on_its_own_algorithms_only():
 
 def test_unknown_and_external_modules_are_ignored():
     assert module_sources("numpy", "wsgcn.does_not_exist") == []
+
+
+def test_a_checkout_at_another_path_keeps_its_code_digests(tmp_path):
+    # a project moved, or mounted at another path on a cluster node, must reuse its results
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(PACKAGE_ROOT, copy / "wsgcn", ignore=shutil.ignore_patterns("__pycache__"))
+    script = "from wsgcn.provenance import code_digest; print(code_digest('wsgcn.steps.gcn'))"
+    moved = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert moved.stdout.strip() == code_digest("wsgcn.steps.gcn")
+    (copy / "wsgcn" / "gcn" / "loss.py").write_text((copy / "wsgcn" / "gcn" / "loss.py").read_text() + "\n# edit\n")
+    edited = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert edited.stdout.strip() != code_digest("wsgcn.steps.gcn")

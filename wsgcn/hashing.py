@@ -36,11 +36,13 @@ def file_digest(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def files_digest(paths: Iterable[str | Path]) -> str:
-    """SHA-256 hex digest over several files' names (as given) and contents, in order."""
+def files_digest(paths: Iterable[str | Path], root: str | Path | None = None) -> str:
+    """SHA-256 hex digest over several files' names and contents, in order; names are
+    relative to ``root`` when given (as given otherwise)."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path).encode() + b"\0" + file_digest(path).encode() + b"\n")
+        name = Path(path).resolve().relative_to(Path(root).resolve()) if root is not None else path
+        digest.update(str(name).encode() + b"\0" + file_digest(path).encode() + b"\n")
     return digest.hexdigest()
 
 

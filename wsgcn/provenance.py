@@ -9,6 +9,7 @@ statements, without importing anything), so that editing one reruns the stage.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def module_sources(*modules: str) -> list[Path]:
     return sorted(set(seen.values()))
 
 
+def sources_digest(paths: Iterable[str | Path]) -> str:
+    """Digest of source files of the package, named relative to its parent folder, so that
+    a checkout moved or mounted at another path (on another cluster node) keeps its keys."""
+    return files_digest(paths, root=PACKAGE_ROOT.parent)
+
+
 def code_digest(module: str) -> str:
     """Digest of the source files ``module`` runs (part of every per-image result key)."""
-    return files_digest(module_sources(module))
+    return sources_digest(module_sources(module))

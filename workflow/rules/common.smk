@@ -15,8 +15,8 @@ from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import demo_ids
 from wsgcn.data.ids import read_id_list
 from wsgcn.errors import WsgcnError
-from wsgcn.hashing import canonical_json, files_digest
-from wsgcn.provenance import module_sources
+from wsgcn.hashing import canonical_json
+from wsgcn.provenance import module_sources, sources_digest
 from wsgcn.sharding import make_shards
 from wsgcn.plan import (
     LABEL_SOURCES,

@@ -69,7 +69,7 @@ rule code_stamp:
     localrule: True
     params:
         record=lambda wildcards: canonical_json(
-            {"job": wildcards.job, "code": files_digest(step_code(*CODE_STAMPS[wildcards.job]))}
+            {"job": wildcards.job, "code": sources_digest(step_code(*CODE_STAMPS[wildcards.job]))}
         ),
     shell:
         step_command("write-params", record="{params.record:q}", out="{output:q}")
