@@ -32,16 +32,13 @@ import torch
 
 from wsgcn.cam.files import cam_result_path
 from wsgcn.config_schema import read_config_files
-from wsgcn.crf import CrfParams
 from wsgcn.data.images import load_rgb
-from wsgcn.gcn.decode import crf_labels, plain_labels
-from wsgcn.gcn.graph import GraphParams
-from wsgcn.gcn.train import GcnTrainParams
+from wsgcn.gcn.decode import final_labels, plain_labels
+from wsgcn.gcn.image import GRAPH_WALK_KEYS, gcn_log_probs, gcn_seed
 from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import read_label_png, write_label_png
 from wsgcn.io.layout import boundary_path, label_path
-from wsgcn.runtime import configure_torch, derived_seed
-from wsgcn.steps.gcn import image_log_probs
+from wsgcn.runtime import configure_torch
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -89,10 +86,11 @@ def main() -> None:
             print(f"every selected image already has its labels in {args.labels_out}")
             return
     config = read_config_files(args.configfile)
-    params = GcnTrainParams.from_config(config["gcn"]["train"])
-    graph = GraphParams.from_config({**config["gcn"]["graph"], **({"mode": args.mode} if args.mode else {})})
-    walk = {key: config["random_walk"][key] for key in ("radius", "beta", "exp_times")}
-    final_crf = CrfParams.from_config(config["final_crf"], "final_crf", {"softmax_quirk"})
+    gcn = config["gcn"]
+    if args.mode:
+        gcn = {**gcn, "graph": {**gcn["graph"], "mode": args.mode}}
+    mode = gcn["graph"]["mode"]
+    walk = {key: config["random_walk"][key] for key in GRAPH_WALK_KEYS}
     device = torch.device("cpu")
     main_times, crf_times, nodes = [], [], []
     for index, image_id in enumerate([ids[0], *ids]):
@@ -102,15 +100,14 @@ def main() -> None:
         rgb = load_rgb(args.images / f"{image_id}.jpg")
         grid = stored["boundary"].shape
         start = time.perf_counter()
-        log_probs, _ = image_log_probs(
+        log_probs, _ = gcn_log_probs(
+            rgb,
             stored["boundary"],
             stored["features"],
             labels,
-            rgb,
-            graph,
+            gcn,
             walk,
-            params,
-            derived_seed(params.seed, "gcn", image_id),
+            gcn_seed(gcn["train"], image_id),
             21,
             device,
         )
@@ -119,16 +116,16 @@ def main() -> None:
             continue
         main_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        refined = crf_labels(log_probs, keys, rgb, final_crf, config["final_crf"]["softmax_quirk"])
+        refined = final_labels(log_probs, keys, rgb, config["final_crf"])
         crf_times.append(time.perf_counter() - start)
         if args.labels_out:
-            write_label_png(label_out("gcn", image_id), plain, f"benchmark {graph.mode}")
-            write_label_png(label_out("gcn_crf", image_id), refined, f"benchmark {graph.mode}")
+            write_label_png(label_out("gcn", image_id), plain, f"benchmark {mode}")
+            write_label_png(label_out("gcn_crf", image_id), refined, f"benchmark {mode}")
         nodes.append(grid[0] * grid[1])
         print(f"{image_id}: {grid[0]}x{grid[1]} nodes, {main_times[-1]:.2f} s + CRF {crf_times[-1]:.2f} s", flush=True)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     sizes = f", {args.size} only" if args.size else ""
-    print(f"\n| what ({len(ids)} images{sizes}, mode {graph.mode}, {args.threads} threads) | figure |")
+    print(f"\n| what ({len(ids)} images{sizes}, mode {mode}, {args.threads} threads) | figure |")
     print("|---|---|")
     print(f"| nodes per image | median {statistics.median(nodes):.0f}, max {max(nodes)} |")
     print(f"| graph + GCN (250 steps) + decoding, no CRF | {summary(main_times)} |")

@@ -72,15 +72,8 @@ def test_step_command_quotes_literals_and_passes_placeholders_through():
         summary_path="e",
     )
     assert "--sweep 0.1 0.2 --csv-path" in sweep
-    assert "--label-dir" not in step_command(
-        "seg-data",
-        spec="s",
-        ids="i",
-        source="ground_truth",
-        manifest_path="m",
-        stats_csv="c",
-        stats_md="d",
-        label_dir=None,
+    assert "--per-class" not in step_command(
+        "summary-table", rows="r", title="t", csv="c", markdown="m", per_class=None
     )
 
 

@@ -48,8 +48,9 @@ def snakemake_commands(text: str) -> list[list[str]]:
 
 
 def on_the_demo(arguments: list[str]) -> list[str]:
-    """``arguments`` with the first config file replaced by the demo's, and ``-n``. A
-    ``--report FILE`` is dropped (Snakemake's report needs a finished run's results), and
+    """``arguments`` with the first config file replaced by the demo's, a target under
+    another dataset's results (``results/voc-sample/...``) moved to the demo's, and ``-n``.
+    A ``--report FILE`` is dropped (Snakemake's report needs a finished run's results), and
     so is ``--cores N``, so that commands differing only in it dry-run once."""
     result, index = [], 0
     while index < len(arguments):
@@ -58,7 +59,7 @@ def on_the_demo(arguments: list[str]) -> list[str]:
         if word in ("--report", "--cores"):  # a report reads finished results; a dry run needs no cores
             index += 1
             continue
-        result.append(word)
+        result.append(re.sub(r"^results/[^/]+/", "results/demo/", word))
         if word == "--configfile":
             files = []
             while index < len(arguments) and not arguments[index].startswith("-"):
@@ -73,7 +74,7 @@ COMMANDS = sorted({" ".join(on_the_demo(c)) for doc in DOCUMENTS for c in snakem
 
 def test_the_extractor_finds_the_commands_of_a_worked_example():
     text = (
-        "Run `snakemake --cores 8 --configfile my.yaml` or\n\n```bash\n"
+        "Run `snakemake --cores 8 --configfile my.yaml`, `snakemake results/voc/sweeps/a/table.md` or\n\n```bash\n"
         "repo=$PWD && cd x\n$repo/.venv/bin/snakemake table1 -s $repo/Snakefile \\\n"
         "    --configfile config/voc-sample.yaml config/experiments/partial-rgb.yaml   # a comment\n"
         ".venv/bin/python benchmarks/x.py\n```\n"
@@ -81,6 +82,7 @@ def test_the_extractor_finds_the_commands_of_a_worked_example():
     assert [on_the_demo(c) for c in snakemake_commands(text)] == [
         ["table1", "-s", f"{PROJECT}/Snakefile", "--configfile", DEMO_CONFIG, OVERLAY, "-n"],
         ["--configfile", DEMO_CONFIG, "-n"],
+        ["results/demo/sweeps/a/table.md", "-n"],
     ]
 
 

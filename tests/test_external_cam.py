@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import make_dataset
 
-from wsgcn.cam.external import external_cam_path, read_external_cam
+from wsgcn.cam.external import read_external_cam
+from wsgcn.cam.files import cam_result_path, external_cam_path, read_cam
+from wsgcn.data.demo import DEMO_CLASSES, write_demo_dataset
 from wsgcn.errors import InputError
 from wsgcn.io.h5store import INPUT_KEY, write_arrays
+from wsgcn.steps.import_cam import import_shard
 
 SIZE = (17, 21)
 STRIDED = (5, 6)
+IMAGE_SIZE = (40, 48)  # demo images about this size
 
 
 def _unit(shape, seed=0):
@@ -122,3 +128,81 @@ def test_wrong_content_and_missing_files_are_named(tmp_path: Path):
         read_external_cam(path, "npy", [1], SIZE, False)
     with pytest.raises(InputError, match=r"b\.npy: file does not exist"):
         read_external_cam(tmp_path / "b.npy", "irn_npy", [1], SIZE, False)
+
+
+def _demo_spec(tmp_path: Path, **external) -> tuple[dict, list[str]]:
+    """A 3-image demo dataset and an import spec over ``tmp_path/ext``."""
+    ids = write_demo_dataset(tmp_path / "data", 3, seed=1, size=IMAGE_SIZE)
+    dataset = {"root": str(tmp_path / "data"), "class_names": list(DEMO_CLASSES), "labels": {"source": "xml"}}
+    external = {"dir": str(tmp_path / "ext"), "format": "irn_npy", "keys": "labels", **external}
+    infer = {"power": 1.0, "storage": "uint8", "mantissa_bits": 7}
+    (tmp_path / "ext").mkdir()
+    return {"dataset": dataset, "external": external, "infer": infer}, ids
+
+
+def _image(spec: dict, image_id: str) -> tuple[list[int], tuple[int, int]]:
+    """(classes, working size) of a demo image."""
+    dataset = make_dataset(spec["dataset"]["root"], DEMO_CLASSES)
+    return list(dataset.image_labels(image_id)), dataset.load_image(image_id).shape[:2]
+
+
+def _write_image_cams(tmp_path: Path, spec: dict, image_id: str, seed: int = 0) -> np.ndarray:
+    keys, size = _image(spec, image_id)
+    high_res = _unit((len(keys), *size), seed)
+    _irn_file(tmp_path / "ext", keys, high_res, name=image_id)
+    return high_res
+
+
+def test_the_import_step_stores_each_file_and_recomputes_only_a_replaced_one(tmp_path: Path):
+    spec, ids = _demo_spec(tmp_path)
+    maps = {image_id: _write_image_cams(tmp_path, spec, image_id, seed) for seed, image_id in enumerate(ids)}
+    spec["infer"]["power"] = 2.0
+    cam_dir, manifest = tmp_path / "cams", tmp_path / "shard.json"
+    import_shard(spec, ids, str(cam_dir), str(manifest))
+    stored = read_cam(cam_result_path(cam_dir, ids[0]), ("keys", "high_res"))
+    # stored as uint8 levels after the power: within half a level of the map squared
+    assert np.abs(stored["high_res"] - maps[ids[0]] ** 2).max() <= 0.5 / 255 + 1e-6
+    first = json.loads(manifest.read_text())
+    _write_image_cams(tmp_path, spec, ids[1], seed=9)
+    before = {i: cam_result_path(cam_dir, i).stat().st_mtime_ns for i in ids}
+    import_shard(spec, ids, str(cam_dir), str(manifest))
+    after = {i: cam_result_path(cam_dir, i).stat().st_mtime_ns for i in ids}
+    assert [i for i in ids if before[i] != after[i]] == [ids[1]]
+    assert [i for i in ids if first[i] != json.loads(manifest.read_text())[i]] == [ids[1]]
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing", "no external CAM file"),
+        ("wrong K", "high-resolution maps for"),
+        ("wrong keys", "differ from the image's classes"),
+        ("wrong size", "the image is"),
+        ("nan", "NaN or Inf"),
+        ("foreign key", "not class indices"),
+    ],
+)
+def test_a_bad_external_file_is_named_and_nothing_is_written_for_it(tmp_path: Path, damage, message):
+    spec, ids = _demo_spec(tmp_path, keys="from_file" if damage == "foreign key" else "labels")
+    for image_id in ids[:2]:
+        _write_image_cams(tmp_path, spec, image_id)
+    bad = external_cam_path(tmp_path / "ext", ids[2], "irn_npy")
+    keys, size = _image(spec, ids[2])
+    if damage == "wrong K":
+        _irn_file(tmp_path / "ext", keys, _unit((len(keys) + 1, *size)), name=ids[2])
+    elif damage == "wrong keys":
+        _irn_file(tmp_path / "ext", [k + 1 for k in keys], _unit((len(keys), *size)), name=ids[2])
+    elif damage == "wrong size":
+        _irn_file(tmp_path / "ext", keys, _unit((len(keys), size[0] + 1, size[1])), name=ids[2])
+    elif damage == "nan":
+        maps = _unit((len(keys), *size))
+        maps[0, 0, 0] = np.nan
+        _irn_file(tmp_path / "ext", keys, maps, name=ids[2])
+    elif damage == "foreign key":
+        _irn_file(tmp_path / "ext", [len(DEMO_CLASSES)], _unit((1, *size)), name=ids[2])
+    cam_dir, manifest = tmp_path / "cams", tmp_path / "shard.json"
+    with pytest.raises(InputError, match=message) as error:
+        import_shard(spec, ids, str(cam_dir), str(manifest))
+    assert str(bad) in str(error.value)
+    assert not cam_result_path(cam_dir, ids[2]).exists() and not manifest.exists()
+    assert not list(cam_dir.glob("images/*.tmp*"))

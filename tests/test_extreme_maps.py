@@ -11,10 +11,9 @@ from conftest import fast_graph_options, published, walk_graph_args
 from wsgcn.affinity.random_walk import crf_refined_labels, random_walk_labels
 from wsgcn.crf import CrfParams
 from wsgcn.gcn.coarse import coarse_graph
-from wsgcn.gcn.graph import GraphParams, dense_normalised_graph
+from wsgcn.gcn.graph import dense_normalised_graph
+from wsgcn.gcn.image import gcn_log_probs
 from wsgcn.gcn.partial_labels import PartialLabelParams, partial_labels
-from wsgcn.gcn.train import GcnTrainParams
-from wsgcn.steps.gcn import image_log_probs
 
 FINAL_CRF = CrfParams(
     gaussian_sxy=3, gaussian_compat=3, bilateral_sxy=50, bilateral_srgb=5, bilateral_compat=3, iterations=5
@@ -121,14 +120,13 @@ def test_gcn_on_extreme_maps_is_finite(name, mode):
     labels.reshape(-1)[-3:] = 9
     features = rng.random((160, height, width)).astype(np.float16)
     rgb = rng.integers(0, 256, (4 * height, 4 * width, 3), dtype=np.uint8)
-    log_probs, history = image_log_probs(
+    log_probs, history = gcn_log_probs(
+        rgb,
         boundary.astype(np.float16),
         features,
         labels,
-        rgb,
-        GraphParams.defaults(mode=mode),
+        {"graph": published("gcn.graph", mode=mode), "train": published("gcn.train", steps=20)},
         WALK,
-        GcnTrainParams.defaults(steps=20),
         0,
         21,
         torch.device("cpu"),

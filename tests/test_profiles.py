@@ -22,15 +22,24 @@ SLURM_ENV = {"WSGCN_SLURM_ACCOUNT": "acct", "WSGCN_SLURM_PARTITION": "cpu", "WSG
 
 @pytest.fixture(scope="module")
 def every_rule_dry_run(tmp_path_factory) -> str:
-    """A dry run (with shell commands) of a DAG holding every rule: all label sources, Table 2."""
+    """A dry run (with shell commands) of a DAG holding every rule: all label sources,
+    Table 2, and a sweep setting with external CAMs (the dry run needs only the files)."""
     workdir = tmp_path_factory.mktemp("profiles")
     config = tiny_cam_config()
     config["segmentation"]["compare_labels"] = [s for s in LABEL_SOURCES if s != config["segmentation"]["labels"]]
+    config["segmentation"]["external_labels_dir"] = "external_labels"
+    external = {"cam": {"source": "external", "external": {"dir": "external_cams"}}}
+    config["sweeps"] = {"cams": {"settings": {"internal": {}, "external": external}}}
+    for folder, suffix in (("external_labels", ".png"), ("external_cams", ".npy")):
+        (workdir / folder).mkdir()
+        for index in range(config["demo"]["num_images"]):
+            (workdir / folder / f"demo_{index:04d}{suffix}").touch()
     config_path = write_config(workdir, config)
     return run_snakemake(
         workdir,
         "all",
         "table2",
+        "sweep",
         "-n",
         "-p",
         "--configfile",
@@ -59,7 +68,7 @@ def test_profiles_are_snakemake_9_profiles_and_only_slurm_submits():
 def test_exactly_the_rules_that_take_a_device_ask_for_a_gpu(every_rule_dry_run: str):
     jobs = _jobs(every_rule_dry_run)
     rules = {rule for rule, _ in jobs}
-    assert {"train_seg", "segment", "seg_crf", "gcn", "gcn_crf", "rw_crf"} <= rules  # the DAG holds every rule
+    assert {"train_seg", "segment", "seg_crf", "gcn", "gcn_crf", "rw_crf", "import_cam"} <= rules  # every rule
     takes_device = {rule for rule, block in jobs if "--device" in block}
     asks_gpu = {rule for rule, resources in SLURM["set-resources"].items() if resources.get("gpu")}
     assert takes_device == asks_gpu

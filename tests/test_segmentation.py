@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import make_dataset, published
+from PIL import Image
 
 import wsgcn.training as training_module
 from wsgcn.checkpoint import load_checkpoint
@@ -241,9 +242,9 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
             },
         },
     }
-    training_set_stage(
-        spec, ids[:4], "ground_truth", str(tmp_path / "set.json"), str(tmp_path / "s.csv"), str(tmp_path / "s.md")
-    )
+    labels = {"source": "ground_truth", "dir": ""}
+    outputs = (str(tmp_path / "set.json"), str(tmp_path / "s.csv"), str(tmp_path / "s.md"))
+    training_set_stage({**spec, "labels": labels}, ids[:4], *outputs)
     manifest = json.loads((tmp_path / "set.json").read_text())
     assert manifest["source"] == "ground_truth" and sorted(manifest["images"]) == sorted(ids[:4])
     torch.manual_seed(0)
@@ -266,3 +267,43 @@ def test_training_set_and_inference_stages_write_keyed_labels_and_reuse_them(dem
         infer_shard(*args)
         seg_crf_shard(*crf_args)
     assert caplog.text.count("shard done: 0 computed, 2 reused") == 2
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing", "does not exist"),
+        ("wrong size", "the label map is"),
+        ("out of range", "label values outside 0..4 and 255"),
+        ("rgb", "must be palette or grayscale"),
+    ],
+)
+def test_external_labels_are_checked_and_a_bad_file_is_named(demo_data, tmp_path, damage, message):
+    dataset, ids = demo_data
+    folder = tmp_path / "external"
+    folder.mkdir()
+    for image_id in ids[:3]:
+        Image.fromarray(read_label_png(dataset.mask_path(image_id))).save(folder / f"{image_id}.png")  # grey
+    spec = {"dataset": {"name": "t", "kind": "voc", "root": str(dataset.root), "class_names": list(CLASSES)}}
+    outputs = [str(tmp_path / name) for name in ("set.json", "s.csv", "s.md")]
+    spec["labels"] = {"source": "external", "dir": str(folder)}
+    training_set_stage(spec, ids[:3], *outputs)
+    manifest = json.loads((tmp_path / "set.json").read_text())
+    assert manifest["source"] == "external" and sorted(manifest["images"]) == sorted(ids[:3])
+    for name in outputs:
+        Path(name).unlink()
+    bad = folder / f"{ids[1]}.png"
+    labels = read_label_png(bad)
+    if damage == "missing":
+        bad.unlink()
+    elif damage == "wrong size":
+        Image.fromarray(labels[:-1]).save(bad)
+    elif damage == "out of range":
+        labels[0, 0] = 5
+        Image.fromarray(labels).save(bad)
+    else:
+        Image.fromarray(np.stack([labels] * 3, axis=-1)).save(bad)
+    with pytest.raises(InputError, match=message) as error:
+        training_set_stage(spec, ids[:3], *outputs)
+    assert str(bad) in str(error.value)
+    assert not any(Path(name).exists() for name in outputs)

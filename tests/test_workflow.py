@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -11,12 +12,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import PROJECT, html_tables, rendered_dom, run_snakemake
 from PIL import Image
 
+import wsgcn
+from wsgcn.cam.files import read_cam
+from wsgcn.config_schema import read_config_files
 from wsgcn.data.demo import write_demo_dataset
 from wsgcn.io.h5store import read_arrays
+from wsgcn.io.precision import to_unit_levels
+from wsgcn.plan import RunIds, StageRegistry
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:
@@ -435,6 +442,117 @@ def test_export_writes_the_pseudo_labels_as_a_voc_style_folder(voc_workdir: Path
         assert np.array_equal(labels, np.array(Image.open(source / "images" / f"{image_id}.png")))
         boundary, _ = read_arrays(export / "Boundaries" / f"{image_id}.h5")
         assert {"boundary", "features"} <= set(boundary)
+
+
+def _folders(workdir: Path, config: dict) -> dict[str, str]:
+    """Stage -> folder (relative to ``workdir``) of ``config``'s pseudo-label chain, as the
+    workflow names them."""
+    full = read_config_files([write_config(workdir, config, "planned.yaml")])
+    train_ids = (workdir / "data" / "lists" / "train.txt").read_text().split()
+    return StageRegistry(full["results_dir"], full["dataset"]).plan(full, RunIds(train_ids, [], []), False)
+
+
+def _write_irnet_cams(cam_dir: Path, out: Path) -> None:
+    """The CAM files of ``cam_dir`` as IRNet's step/make_cam.py writes them: np.save of
+    {"keys": valid_cat, "cam": strided_cam.cpu(), "high_res": highres_cam.cpu().numpy()}."""
+    out.mkdir(exist_ok=True)
+    for path in sorted(cam_dir.glob("images/*.h5")):
+        arrays = read_cam(path, ("keys", "cam", "high_res"))
+        record = {
+            "keys": torch.from_numpy(arrays["keys"]),
+            "cam": torch.from_numpy(arrays["cam"]),
+            "high_res": arrays["high_res"],
+        }
+        np.save(out / f"{path.stem}.npy", record)
+
+
+def _label_maps(folder: Path) -> dict[str, np.ndarray]:
+    return {path.stem: np.array(Image.open(path)) for path in sorted(folder.glob("images/*.png"))}
+
+
+def test_external_cams_in_irnet_format_reproduce_the_internal_pseudo_labels(voc_workdir: Path):
+    base = base_config(voc_workdir)
+    internal = _folders(voc_workdir, base)
+    _write_irnet_cams(voc_workdir / internal["cam"], voc_workdir / "irn_cams")
+    config = copy.deepcopy(base)
+    config["cam"].update(source="external", external={"dir": "irn_cams", "format": "irn_npy"})
+    external = _folders(voc_workdir, config)
+    assert external["cam"].split("/")[-2] == "cam_import" and "train_cam" not in external
+    table1 = "results/tiny/tables/table1.csv"
+    config_path = write_config(voc_workdir, config, "external.yaml")
+    shutil.copy2(voc_workdir / "irn_cams" / "demo_0000.npy", voc_workdir / "irn_cams" / "not_listed.npy")
+    dry_run = run_voc(voc_workdir, table1, "-n", "--configfile", config_path)
+    assert "irn_cams: 1 CAM files of ids not in dataset.lists.infer are not read, e.g. ['not_listed']" in dry_run.stderr
+    counts = job_counts(dry_run.stdout)
+    assert counts["import_cam"] == 4 and "train_cam" not in counts and "cam" not in counts
+    run_voc(voc_workdir, table1, "--cores", "2", "--configfile", config_path)
+
+    # the uint8 CAMs go through IRNet's format unchanged: so do IRNet and every label
+    for stage in ("ir_label", "rw", "rw_crf", "partial", "gcn", "gcn_crf"):
+        ours, theirs = _label_maps(voc_workdir / internal[stage]), _label_maps(voc_workdir / external[stage])
+        assert len(ours) == 16 and ours.keys() == theirs.keys(), stage
+        assert all(np.array_equal(ours[i], theirs[i]) for i in ours), stage
+    for stage in ("rw", "rw_crf", "gcn", "gcn_crf"):  # Table 1's
+        assert pd.read_csv(voc_workdir / external[stage] / "eval" / "miou.csv").equals(
+            pd.read_csv(voc_workdir / internal[stage] / "eval" / "miou.csv")
+        )
+
+    # replacing one image's file (inferred, not trained on) recomputes that image only
+    original = read_cam(voc_workdir / internal["cam"] / "images" / "demo_0014.h5", ("keys", "cam", "high_res"))
+    squared = {"cam": original["cam"] ** 2, "high_res": original["high_res"] ** 2}
+    record = {"keys": torch.from_numpy(original["keys"]), "cam": torch.from_numpy(squared["cam"])}
+    np.save(voc_workdir / "irn_cams" / "demo_0014.npy", {**record, "high_res": squared["high_res"]})
+    assert job_counts(run_voc(voc_workdir, table1, "-n", "--configfile", config_path).stdout) == {
+        "import_cam": 1,
+        "ir_label": 1,
+        "partial_labels": 1,
+        "boundary": 1,
+        "random_walk": 1,
+        "rw_crf": 1,
+        "gcn": 1,
+        "gcn_crf": 1,
+        "eval_cam": 1,
+        "eval_labels": 4,  # Table 1's RW, RW + CRF, GCN, GCN + CRF
+        "table1": 1,
+    }
+    for log in workdir_logs(voc_workdir):
+        log.unlink()
+    run_voc(voc_workdir, table1, "--cores", "2", "--configfile", config_path)
+    for stage in ("cam_import", "ir_label", "partial", "rw", "gcn", "gcn_crf"):
+        (summary,) = _shard_log_summaries(voc_workdir, stage)
+        assert summary.startswith("1 computed,"), stage
+    (summary,) = _shard_log_summaries(voc_workdir, "boundary")
+    assert summary.startswith("0 computed,")  # IRNet's maps do not read the CAMs
+    imported, _ = read_arrays(voc_workdir / external["cam"] / "images" / "demo_0014.h5")
+    assert np.array_equal(imported["high_res"], to_unit_levels(squared["high_res"]))
+
+
+def test_refine_gives_the_workflows_complete_pseudo_labels(voc_workdir: Path):
+    config = read_config_files([str(voc_workdir / "base.yaml")])
+    folders = _folders(voc_workdir, base_config(voc_workdir))
+    image_id = "demo_0003"
+    cams = read_cam(voc_workdir / folders["cam"] / "images" / f"{image_id}.h5", ("keys", "cam"))
+    stored, _ = read_arrays(voc_workdir / folders["boundary"] / "images" / f"{image_id}.h5")
+    rgb = np.array(Image.open(voc_workdir / "data" / "JPEGImages" / f"{image_id}.jpg").convert("RGB"))
+    labels = wsgcn.refine(rgb, cams["cam"], cams["keys"], stored["boundary"], stored["features"], config, image_id)
+    workflow_labels = np.array(Image.open(voc_workdir / folders["gcn_crf"] / "images" / f"{image_id}.png"))
+    assert labels.shape == rgb.shape[:2] and np.array_equal(labels, workflow_labels)
+
+
+def test_external_labels_train_the_segmenter_as_the_same_labels_do(voc_workdir: Path):
+    config = base_config(voc_workdir)
+    external = voc_workdir / "external_labels"
+    external.mkdir()
+    for image_id in (voc_workdir / "data" / "lists" / "train.txt").read_text().split():
+        shutil.copy2(voc_workdir / "data" / "SegmentationClass" / f"{image_id}.png", external)
+    config["segmentation"].update(labels="external", external_labels_dir=str(external), compare_labels=["ground_truth"])
+    target = "results/tiny/tables/segmentation.csv"
+    config_path = write_config(voc_workdir, config, "external-labels.yaml")
+    run_voc(voc_workdir, target, "--cores", "2", "--configfile", config_path)
+    table = pd.read_csv(voc_workdir / target)
+    assert table["training labels"].tolist() == ["external", "external", "ground truth", "ground truth"]
+    # the ground-truth masks from another folder: the same segmenter
+    np.testing.assert_array_equal(table.iloc[:2, 2:].to_numpy(float), table.iloc[2:, 2:].to_numpy(float))
 
 
 def test_changing_a_crf_value_reruns_only_the_crfs_and_downstream(voc_workdir: Path):

@@ -20,7 +20,14 @@ from wsgcn.errors import ConfigError
 from wsgcn.hashing import canonical_json, stage_hash, text_digest
 from wsgcn.segmentation.training_set import holdout_split
 
-LABEL_SOURCES = {"gcn_crf": "GCN + CRF", "gcn": "GCN", "rw": "RW", "rw_crf": "RW + CRF", "ground_truth": "ground truth"}
+LABEL_SOURCES = {
+    "gcn_crf": "GCN + CRF",
+    "gcn": "GCN",
+    "rw": "RW",
+    "rw_crf": "RW + CRF",
+    "ground_truth": "ground truth",
+    "external": "external",
+}
 """Label sets a segmenter can train on: config name -> title."""
 
 LABEL_STAGES = {
@@ -131,26 +138,7 @@ class StageRegistry:
         final_crf = config["final_crf"]
         train_ids = text_digest(*ids.train)
         digest = self._digest
-        folders: dict[str, str] = {}
-        folders["train_cam"] = self.add(
-            "train_cam",
-            {
-                "backbone": backbone,
-                "train": cam["train"],
-                "class_names": self.dataset["class_names"],
-                "train_ids": train_ids,
-            },
-            "",
-            {},
-            {"backbone": backbone, "train": cam["train"]},
-        )
-        folders["cam"] = self.add(
-            "cam",
-            {"infer": cam["infer"]},
-            digest(folders["train_cam"]),
-            {"train_cam": folders["train_cam"]},
-            {"backbone": backbone, "infer": cam["infer"]},
-        )
+        folders = self._cams(cam, backbone, train_ids)
         folders["cam_eval"] = self.add(
             "cam_eval", {"eval": cam["eval"]}, digest(folders["cam"]), {"cam": folders["cam"]}, {}
         )
@@ -165,7 +153,7 @@ class StageRegistry:
             "train_irn",
             {"backbone": backbone, "model": irn["model"], "train": irn["train"], "train_ids": train_ids},
             digest(folders["ir_label"]),
-            {"ir_label": folders["ir_label"], "train_cam": folders["train_cam"]},
+            {"ir_label": folders["ir_label"], "cams": folders.get("train_cam", folders["cam"])},
             {"backbone": backbone, "model": irn["model"], "train": irn["train"]},
         )
         folders["boundary"] = self.add(
@@ -218,6 +206,37 @@ class StageRegistry:
     def _digest(self, folder: str) -> str:
         return self.stages[folder].digest
 
+    def _cams(self, cam: Mapping[str, Any], backbone: Mapping[str, Any], train_ids: str) -> dict[str, str]:
+        """The CAM folders: ``train_cam`` and ``cam`` (internal), or the ``cam_import``
+        folder of another method's CAMs as ``cam`` (``cam.source: external``)."""
+        if cam["source"] == "external":
+            external = cam["external"]
+            if not external["dir"]:
+                raise ConfigError("cam.external.dir: required with cam.source external")
+            stored = {key: cam["infer"][key] for key in ("power", "storage", "mantissa_bits")}
+            spec = {"external": dict(external), "infer": stored}
+            return {"cam": self.add("cam_import", spec, "", {}, spec)}
+        train_cam = self.add(
+            "train_cam",
+            {
+                "backbone": backbone,
+                "train": cam["train"],
+                "class_names": self.dataset["class_names"],
+                "train_ids": train_ids,
+            },
+            "",
+            {},
+            {"backbone": backbone, "train": cam["train"]},
+        )
+        cams = self.add(
+            "cam",
+            {"infer": cam["infer"]},
+            self._digest(train_cam),
+            {"train_cam": train_cam},
+            {"backbone": backbone, "infer": cam["infer"]},
+        )
+        return {"train_cam": train_cam, "cam": cams}
+
     def _segmentation(
         self, seg: Mapping[str, Any], ids: RunIds, folders: Mapping[str, str], dataset_spec: Mapping[str, Any]
     ) -> dict[str, str]:
@@ -236,13 +255,18 @@ class StageRegistry:
             {},
         )
         label_folder = folders.get(source)
-        # the ground truth's chain hangs off the dataset
+        labels = {"labels": source, "train_ids": text_digest(*ids.seg_train)}
+        if source == "external":
+            if not seg["external_labels_dir"]:
+                raise ConfigError("segmentation.external_labels_dir: required with the label set external")
+            labels["label_dir"] = seg["external_labels_dir"]
+        # the ground truth's and external labels' chains hang off the dataset
         upstream_hash = (
             self._digest(label_folder) if label_folder else text_digest(canonical_json({"dataset": dataset_spec}))
         )
         chain["seg_data"] = self.add(
             "seg_data",
-            {"labels": source, "train_ids": text_digest(*ids.seg_train)},
+            labels,
             upstream_hash,
             {"seg_split": chain["seg_split"], **({"labels": label_folder} if label_folder else {})},
             {},

@@ -22,6 +22,7 @@ STEPS: dict[str, str] = {
     "check-inputs": "wsgcn.steps.check_inputs:check_inputs",
     "train-cam": "wsgcn.steps.train_cam:train_stage",
     "cam": "wsgcn.steps.cam:infer_shard",
+    "import-cam": "wsgcn.steps.import_cam:import_shard",
     "eval-cam": "wsgcn.steps.eval_cam:evaluate_stage",
     "ir-label": "wsgcn.steps.ir_label:ir_label_shard",
     "train-irn": "wsgcn.steps.train_irn:train_stage",

@@ -37,14 +37,16 @@ rule ir_label:
 
 # The IR-label manifests are ancient(): a shard rerun for an inference-only image must not
 # retrain IRNet. Everything the training images' IR labels depend on is an input instead:
-# the CAM model, the images, the code (parameters are in the stage hash, i.e. the path).
+# the CAM model (or the external CAM files), the images, the code (parameters are in the
+# stage hash, i.e. the path).
 rule train_irn:
     input:
         ir_labels=lambda wildcards: ancient(shard_manifests(upstream_of("train_irn", "ir_label")(wildcards))),
-        cam_model=upstream_file("train_irn", "train_cam", "model.pt"),
+        cams=cam_source_files,
         images=image_files(TRAIN_IDS),
         image_list=TRAIN_LIST,
-        code=step_code("train_irn", "ir_label", "cam"),
+        code=step_code("train_irn", "ir_label"),
+        cam_code=cam_step_code,
         code_stamp=f"{CODE_STAMP_DIR}/train_irn.json",
     output:
         model=f"{stage_dir('train_irn')}/model.pt",

@@ -72,6 +72,38 @@ rule cam:
         )
 
 
+# cam.source external: another method's CAM files, checked and stored as this project's
+# (stage cam_import). Each shard lists its files, so replacing one reruns that shard, where
+# only the replaced image is recomputed.
+rule import_cam:
+    input:
+        external=lambda wildcards: external_cam_files(_stage_of("cam_import", wildcards), SHARDS[wildcards.shard]),
+        check=f"{CHECK_DIR}/{{shard}}.json",
+        code=step_code("import_cam"),
+    output:
+        manifest=f"{stage_dir('cam_import')}/shards/{{shard}}.json",
+    log:
+        f"logs/{DATASET_NAME}/cam_import/{{digest}}/{{shard}}.log",
+    benchmark:
+        f"logs/{DATASET_NAME}/benchmarks/cam_import/{{digest}}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        spec=spec_of("cam_import"),
+        ids=shard_ids_json,
+        folder=stage_dir("cam_import"),
+    shell:
+        step_command(
+            "import-cam",
+            spec="{params.spec:q}",
+            ids="{params.ids:q}",
+            cam_dir="{params.folder:q}",
+            manifest_path="{output.manifest:q}",
+        )
+
+
 # The CAM evaluation is a stage of its own (cam_eval/<digest>, parameters cam.eval), so a
 # change of the evaluation threshold reruns the evaluation only.
 rule eval_cam:

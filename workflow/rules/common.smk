@@ -10,6 +10,7 @@ import yaml
 
 from snakemake.utils import validate
 
+from wsgcn.cam.files import external_cam_path, unlisted_external_ids
 from wsgcn.config_schema import merged
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.data.demo import demo_ids
@@ -94,7 +95,7 @@ SEG_SPLITS = {}
 def plan_setting(setting_config, segmentation):
     """Register one setting's folders; returns stage -> folder."""
     seg_train, seg_eval, train_source, eval_source = _segmentation_split(setting_config["segmentation"])
-    if segmentation and setting_config["segmentation"]["labels"] != "ground_truth":
+    if segmentation and setting_config["segmentation"]["labels"] not in ("ground_truth", "external"):
         _without_labels = sorted(set(seg_train) - set(INFER_IDS))
         if _without_labels:
             raise WsgcnError(
@@ -119,6 +120,26 @@ SWEEPS = {
     for settings in [sweep_settings(config, name, sweep)]
 }
 USER_SWEEPS = list(config["sweeps"])
+
+
+def _warn_unlisted_external_cams():
+    """A warning for external CAM files of ids outside the infer list (they are not read)."""
+    folders = {
+        (entry.spec["external"]["dir"], entry.spec["external"]["format"])
+        for entry in REGISTRY.stages.values()
+        if entry.stage == "cam_import"
+    }
+    for folder, file_format in sorted(folders):
+        unlisted = unlisted_external_ids(folder, file_format, INFER_IDS)
+        if unlisted:
+            print(
+                f"wsgcn: warning: {folder}: {len(unlisted)} CAM files of ids not in dataset.lists.infer are"
+                f" not read, e.g. {unlisted[:3]}",
+                file=sys.stderr,
+            )
+
+
+_warn_unlisted_external_cams()
 
 
 def step_spec(**sections):
@@ -219,6 +240,28 @@ def shard_ids_json(wildcards):
 
 def shard_mask_ids(wildcards):
     return [i for i in SHARDS[wildcards.shard] if i in MASK_IDS]
+
+
+def external_cam_files(entry, ids):
+    """The external CAM files of ``ids`` read by the cam_import folder ``entry``."""
+    external = entry.spec["external"]
+    return [str(external_cam_path(external["dir"], image_id, external["format"])) for image_id in ids]
+
+
+def cam_source_files(wildcards):
+    """What a train_irn folder's CAMs come from: the CAM model, or the training images'
+    external CAM files."""
+    folder = _stage_of("train_irn", wildcards).upstream["cams"]
+    entry = REGISTRY.stage(folder)
+    if entry.stage == "train_cam":
+        return f"{folder}/model.pt"
+    return external_cam_files(entry, TRAIN_IDS)
+
+
+def cam_step_code(wildcards):
+    """The code of the CAM step a train_irn folder's IR labels come from."""
+    source = REGISTRY.stage(_stage_of("train_irn", wildcards).upstream["cams"]).stage
+    return step_code("cam" if source == "train_cam" else "import_cam")
 
 
 def check_records(ids):

@@ -91,9 +91,9 @@ REPORT_FIGURES = [
     },
 ]
 REPORT_TIMINGS = {
-    **{stage: _benchmarks(MAIN[stage], stage, per_image) for stage, per_image in TIMED_STAGES.items() if stage in MAIN},
+    **{stage: _benchmarks(MAIN[stage], per_image) for stage, per_image in TIMED_STAGES.items() if stage in MAIN},
     **{
-        f"{stage} ({LABEL_SOURCES[source]})": _benchmarks(folders[stage], stage, per_image)
+        f"{stage} ({LABEL_SOURCES[source]})": _benchmarks(folders[stage], per_image)
         for source, folders in LABEL_SETS.items()
         if source != config["segmentation"]["labels"]
         for stage, per_image in TIMED_STAGES.items()

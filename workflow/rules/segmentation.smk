@@ -38,11 +38,23 @@ rule seg_split:
 
 
 def _training_labels(wildcards):
-    """The label manifests a training set reads: the pseudo-label folder's, or the masks."""
+    """What a training set reads: the pseudo-label folder's manifests, the external label
+    maps, or the masks."""
     entry = _stage_of("seg_data", wildcards)
     if "labels" in entry.upstream:
         return shard_manifests(entry.upstream["labels"])
-    return mask_files(SEG_SPLITS[entry.upstream["seg_split"]][0])
+    train_ids = SEG_SPLITS[entry.upstream["seg_split"]][0]
+    if entry.params["labels"] == "external":
+        return [f"{entry.params['label_dir']}/{image_id}.png" for image_id in train_ids]
+    return mask_files(train_ids)
+
+
+def _labels_spec(wildcards):
+    """The --spec of a training set: the dataset and its labels' source and folder (a
+    pseudo-label stage's, the external one, or none for the masks)."""
+    entry = _stage_of("seg_data", wildcards)
+    folder = entry.upstream.get("labels", entry.params.get("label_dir", ""))
+    return step_spec(labels={"source": entry.params["labels"], "dir": folder})
 
 
 rule seg_data:
@@ -58,19 +70,15 @@ rule seg_data:
     log:
         f"logs/{DATASET_NAME}/seg_data/{{digest}}.log",
     params:
-        spec=EVAL_SPEC,
-        source=lambda wildcards: _stage_of("seg_data", wildcards).params["labels"],
-        label_dir=lambda wildcards: _stage_of("seg_data", wildcards).upstream.get("labels", ""),
+        spec=_labels_spec,
     shell:
         step_command(
             "seg-data",
             spec="{params.spec:q}",
             ids="{input.train_list:q}",
-            source="{params.source:q}",
             manifest_path="{output.manifest:q}",
             stats_csv="{output.stats_csv:q}",
             stats_md="{output.stats_markdown:q}",
-            label_dir="{params.label_dir:q}",
         )
 
 

@@ -79,9 +79,11 @@ def _dotted(config_values, dotted):
     return config_values
 
 
-def _benchmarks(folder, stage, per_image):
-    digest = folder.split("/")[-1]
-    return [f"{BENCHMARKS}/{stage}/{digest}/*.tsv" if per_image else f"{BENCHMARKS}/{stage}/{digest}.tsv"]
+def _benchmarks(folder, per_image):
+    """The benchmark files of ``folder`` (its stage is the folder's, e.g. cam_import for
+    the ``cam`` role of imported CAMs)."""
+    stage_folder, digest = folder.split("/")[-2:]
+    return [f"{BENCHMARKS}/{stage_folder}/{digest}/*.tsv" if per_image else f"{BENCHMARKS}/{stage_folder}/{digest}.tsv"]
 
 
 def sweep_rows(name):
@@ -95,7 +97,7 @@ def sweep_rows(name):
             if stage in folders and folders[stage] != MAIN.get(stage):
                 images = len(SEG_SPLITS[folders["seg_split"]][1]) if stage.startswith("seg") else len(INFER_IDS)
                 column = f"{stage} s/image" if per_image else f"{stage} s"
-                timings.append([column, _benchmarks(folders[stage], stage, per_image), images if per_image else 0])
+                timings.append([column, _benchmarks(folders[stage], per_image), images if per_image else 0])
         rows.append(
             {
                 "setting": setting.name,

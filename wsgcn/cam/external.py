@@ -26,12 +26,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wsgcn.cam.files import read_cam
+from wsgcn.cam.files import EXTERNAL_FORMATS, read_cam
 from wsgcn.cam.infer import normalise_per_class
 from wsgcn.errors import InputError
 from wsgcn.io.safe_pickle import read_npy
-
-EXTERNAL_FORMATS = {"irn_npy": ".npy", "npy": ".npy", "h5": ".h5"}
 
 
 @dataclass(frozen=True)
@@ -42,13 +40,6 @@ class ExternalCam:
     keys: np.ndarray
     cam: np.ndarray
     high_res: np.ndarray
-
-
-def external_cam_path(folder: str | Path, image_id: str, file_format: str) -> Path:
-    """The external CAM file of ``image_id`` in ``folder`` for ``file_format``."""
-    if file_format not in EXTERNAL_FORMATS:
-        raise ValueError(f"cam.external.format: unknown format {file_format!r} ({', '.join(EXTERNAL_FORMATS)})")
-    return Path(folder) / f"{image_id}{EXTERNAL_FORMATS[file_format]}"
 
 
 def read_external_cam(
@@ -80,7 +71,7 @@ def read_external_cam(
             raise InputError(f"{path}: {name} contains NaN or Inf")
     order = np.argsort(keys, kind="stable")
     high_res = _unit_maps(high_res[order])
-    cam = _unit_maps(cam[order]) if cam is not None else _strided_from(high_res, strided)
+    cam = _unit_maps(cam[order]) if cam is not None else strided_from_high_res(high_res, strided)
     return ExternalCam(keys[order].astype(np.int64), cam, high_res)
 
 
@@ -123,7 +114,7 @@ def _unit_maps(maps: np.ndarray) -> np.ndarray:
     return normalise_per_class(torch.from_numpy(np.maximum(maps, 0))).numpy()
 
 
-def _strided_from(high_res: np.ndarray, strided: tuple[int, int]) -> np.ndarray:
+def strided_from_high_res(high_res: np.ndarray, strided: tuple[int, int]) -> np.ndarray:
     """A stride-4 map (K, ceil(H/4), ceil(W/4)) from ``high_res`` (K, H, W) in [0, 1]."""
     if high_res.shape[0] == 0:
         return np.zeros((0, *strided), np.float32)

@@ -13,10 +13,30 @@ from wsgcn.io.precision import from_unit_levels, round_mantissa, to_unit_levels
 
 CAM_MAPS = ("cam", "high_res")
 
+EXTERNAL_FORMATS = {"irn_npy": ".npy", "npy": ".npy", "h5": ".h5"}
+"""The formats of another method's CAM files (``cam.external.format``) -> file suffix."""
+
 
 def cam_result_path(cam_dir: str | Path, image_id: str) -> Path:
     """Where the CAM HDF5 file of ``image_id`` lives inside a CAM results folder."""
     return Path(cam_dir) / "images" / f"{image_id}.h5"
+
+
+def external_cam_path(folder: str | Path, image_id: str, file_format: str) -> Path:
+    """The external CAM file of ``image_id`` in ``folder`` for ``file_format``."""
+    if file_format not in EXTERNAL_FORMATS:
+        raise ValueError(f"cam.external.format: unknown format {file_format!r} ({', '.join(EXTERNAL_FORMATS)})")
+    return Path(folder) / f"{image_id}{EXTERNAL_FORMATS[file_format]}"
+
+
+def unlisted_external_ids(folder: str | Path, file_format: str, ids: Sequence[str]) -> list[str]:
+    """The ids of the ``file_format`` files in ``folder`` that are not in ``ids`` (sorted):
+    files the run will not read."""
+    suffix = EXTERNAL_FORMATS[file_format]
+    listed = set(ids)
+    return sorted(
+        path.name[: -len(suffix)] for path in Path(folder).glob(f"*{suffix}") if path.name[: -len(suffix)] not in listed
+    )
 
 
 def encode_cam_map(values: np.ndarray, storage: str, mantissa_bits: int) -> np.ndarray:

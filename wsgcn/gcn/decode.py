@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,3 +37,12 @@ def crf_labels(
     planes = upsample_log_probs(log_probs.float(), rgb.shape[:2])[present].exp().cpu().numpy()
     marginals = crf_from_scores(rgb, planes, crf, softmax_quirk, normalise=True)
     return np.asarray(present, np.uint8)[marginals.argmax(axis=0)]
+
+
+def final_labels(
+    log_probs: torch.Tensor, keys: Sequence[int], rgb: np.ndarray, final_crf: Mapping[str, Any]
+) -> np.ndarray:
+    """:func:`crf_labels` with the config's ``final_crf`` section: the complete pseudo
+    labels (H, W) uint8 of the GCN's ``log_probs`` (C, h, w) over the image ``rgb``."""
+    crf = CrfParams.from_config(final_crf, "final_crf", {"softmax_quirk"})
+    return crf_labels(log_probs, np.asarray(keys), rgb, crf, final_crf["softmax_quirk"])

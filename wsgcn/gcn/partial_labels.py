@@ -20,8 +20,9 @@ there) has no confident pixels; an image without keys is all confident backgroun
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
@@ -105,3 +106,14 @@ def partial_labels(
     labelled = label != IGNORE_LABEL
     out[labelled] = lookup[label[labelled]]
     return out
+
+
+def image_partial_labels(
+    rgb: np.ndarray, cam: np.ndarray, keys: Sequence[int], section: Mapping[str, Any]
+) -> np.ndarray:
+    """Partial labels (h, w) uint8 of the image ``rgb`` (H, W, 3) uint8 from its stride-4
+    CAMs ``cam`` (K, h, w) in [0, 1] of the classes ``keys``; ``section`` is the config's
+    ``gcn.partial_labels``."""
+    params = PartialLabelParams.from_config(section["labels"])
+    crf = CrfParams.from_config(section["crf"], "gcn.partial_labels.crf")
+    return partial_labels(grid_image(rgb, cam.shape[1:]), cam, np.asarray(keys), params, crf)

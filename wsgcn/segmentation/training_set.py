@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from wsgcn.data.classes import IGNORE_LABEL
 from wsgcn.errors import InputError
@@ -21,7 +22,9 @@ from wsgcn.hashing import file_digest
 from wsgcn.io.label_png import read_label_png, stored_png_key
 from wsgcn.runtime import derived_seed
 
-LABEL_SOURCES = ("gcn_crf", "gcn", "rw", "rw_crf", "ground_truth")
+LABEL_SOURCES = ("gcn_crf", "gcn", "rw", "rw_crf", "ground_truth", "external")
+CONTENT_KEYED = ("ground_truth", "external")
+"""Label sources whose files are keyed by their content digest (they carry no input key)."""
 
 
 def holdout_split(ids: Sequence[str], holdout: int, seed: int) -> tuple[list[str], list[str]]:
@@ -40,7 +43,7 @@ def label_key(path: Path, source: str) -> str:
     """The key that identifies a label file's content: its stored input key or its digest."""
     if not path.is_file():
         raise InputError(f"{path}: {source} label file does not exist; rerun the stage that writes it")
-    key = stored_png_key(path) if source != "ground_truth" else None
+    key = stored_png_key(path) if source not in CONTENT_KEYED else None
     return key if key is not None else file_digest(path)
 
 
@@ -53,6 +56,19 @@ def build_manifest(ids: Sequence[str], source: str, label_path: Callable[[str], 
         path = label_path(image_id)
         images[image_id] = {"labels": str(path), "key": label_key(path, source)}
     return {"source": source, "images": images}
+
+
+def check_label_sizes(manifest: Mapping, image_size: Callable[[str], tuple[int, int]]) -> None:
+    """An :class:`InputError` naming the first label file of ``manifest`` whose (H, W)
+    differs from ``image_size(id)``."""
+    for image_id, entry in manifest["images"].items():
+        with Image.open(entry["labels"]) as image:
+            width, height = image.size
+        expected = image_size(image_id)
+        if (height, width) != tuple(expected):
+            raise InputError(
+                f"{entry['labels']}: the label map is {height}x{width}, image {image_id} is {expected[0]}x{expected[1]}"
+            )
 
 
 def label_statistics(manifest: Mapping, class_names: Sequence[str]) -> pd.DataFrame:

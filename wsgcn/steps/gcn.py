@@ -9,51 +9,25 @@ without CRF (PNG).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import torch
 
 from wsgcn.data.dataset import dataset_from_config
 from wsgcn.errors import InputError, NumericalError
 from wsgcn.gcn.decode import plain_labels
-from wsgcn.gcn.graph import GraphParams, graph_propagation
-from wsgcn.gcn.model import Propagate
-from wsgcn.gcn.partial_labels import grid_image
-from wsgcn.gcn.train import GcnTrainParams, train_gcn
+from wsgcn.gcn.image import gcn_log_probs, gcn_seed
 from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.io.h5store import INPUT_KEY, read_arrays, stored_key, write_arrays
 from wsgcn.io.label_png import read_label_png, stored_png_key, write_label_png
 from wsgcn.io.layout import boundary_path, label_path, scores_path, upstream_key
 from wsgcn.params import Spec
 from wsgcn.provenance import code_digest
-from wsgcn.runtime import derived_seed, select_device
+from wsgcn.runtime import select_device
 from wsgcn.shard_runner import run_shard
 
 log = logging.getLogger(__name__)
-
-
-def image_log_probs(
-    boundary: np.ndarray,
-    features: np.ndarray,
-    labels: np.ndarray,
-    rgb: np.ndarray,
-    graph: GraphParams,
-    walk: Mapping[str, Any],
-    params: GcnTrainParams,
-    seed: int,
-    classes: int,
-    device: torch.device,
-) -> tuple[torch.Tensor, list[dict[str, float]]]:
-    """One image's GCN: the graph of ``boundary`` (h, w), a GCN trained on the node
-    features (F, h, w) and partial labels (h, w); returns its log-probabilities
-    (classes, h, w) and the loss log of :func:`train_gcn`."""
-    colours = torch.from_numpy(grid_image(rgb, boundary.shape).astype(np.float32) / 255.0).permute(2, 0, 1).to(device)
-    nodes = torch.from_numpy(features.astype(np.float32)).reshape(features.shape[0], -1).T.contiguous().to(device)
-    propagate: Propagate = graph_propagation(boundary, graph, walk["radius"], walk["beta"], walk["exp_times"], device)
-    return train_gcn(nodes, labels, colours, propagate, params, seed, classes)
 
 
 def gcn_shard(
@@ -69,8 +43,6 @@ def gcn_shard(
     dataset = dataset_from_config(spec["dataset"])
     torch_device = select_device(device)
     gcn = spec["gcn"]
-    train_params = GcnTrainParams.from_config(gcn["train"])
-    graph = GraphParams.from_config(gcn["graph"])
     walk = spec["random_walk"]
     code = code_digest(__name__)
     gcn_key = text_digest(canonical_json({"graph": gcn["graph"], "train": gcn["train"], "walk": walk}), code)
@@ -89,17 +61,15 @@ def gcn_shard(
                 f"{label_path(partial_dir, image_id)}: grid {labels.shape} differs from the boundary grid {grid}"
             )
         rgb = dataset.load_image(image_id)
-        seed = derived_seed(train_params.seed, "gcn", image_id)
         try:
-            log_probs, history = image_log_probs(
+            log_probs, history = gcn_log_probs(
+                rgb,
                 stored["boundary"],
                 stored["features"],
                 labels,
-                rgb,
-                graph,
+                gcn,
                 walk,
-                train_params,
-                seed,
+                gcn_seed(gcn["train"], image_id),
                 dataset.num_classes,
                 torch_device,
             )

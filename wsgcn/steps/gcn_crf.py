@@ -13,9 +13,8 @@ from pathlib import Path
 import torch
 
 from wsgcn.cam.files import cam_result_path
-from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.gcn.decode import crf_labels
+from wsgcn.gcn.decode import final_labels
 from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.io.h5store import read_arrays
 from wsgcn.io.label_png import stored_png_key, write_label_png
@@ -28,7 +27,6 @@ from wsgcn.shard_runner import run_shard
 def gcn_crf_shard(spec: Spec, ids: Sequence[str], cam_dir: str, gcn_dir: str, out_dir: str, manifest_path: str) -> None:
     """GCN + CRF label PNGs of ``ids`` in ``out_dir``."""
     dataset = dataset_from_config(spec["dataset"])
-    final_crf = CrfParams.from_config(spec["final_crf"], "final_crf", {"softmax_quirk"})
     crf_key = text_digest(canonical_json(spec["final_crf"]), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
@@ -40,8 +38,6 @@ def gcn_crf_shard(spec: Spec, ids: Sequence[str], cam_dir: str, gcn_dir: str, ou
         keys, _ = read_arrays(cam_result_path(cam_dir, image_id), ("keys",))
         rgb = dataset.load_image(image_id)
         log_probs = torch.from_numpy(arrays["log_probs"])
-        write_label_png(
-            path, crf_labels(log_probs, keys["keys"], rgb, final_crf, spec["final_crf"]["softmax_quirk"]), key
-        )
+        write_label_png(path, final_labels(log_probs, keys["keys"], rgb, spec["final_crf"]), key)
 
     run_shard(ids, key_of, lambda i: label_path(out_dir, i), compute, manifest_path, stored_png_key)

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from wsgcn.cam.files import cam_result_path, read_cam
-from wsgcn.crf import CrfParams
 from wsgcn.data.dataset import dataset_from_config
-from wsgcn.gcn.partial_labels import PartialLabelParams, grid_image, partial_labels
+from wsgcn.gcn.partial_labels import image_partial_labels
 from wsgcn.hashing import canonical_json, text_digest
 from wsgcn.io.h5store import stored_key
 from wsgcn.io.label_png import stored_png_key, write_label_png
@@ -34,8 +33,6 @@ def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: s
     """Partial label PNG (nearest-upsampled to the image size) of every image in ``ids``."""
     dataset = dataset_from_config(spec["dataset"])
     section = spec["gcn"]["partial_labels"]
-    params = PartialLabelParams.from_config(section["labels"])
-    crf = CrfParams.from_config(section["crf"], "gcn.partial_labels.crf")
     stage_key = text_digest(canonical_json(section), code_digest(__name__))
 
     def key_of(image_id: str) -> str:
@@ -45,8 +42,7 @@ def partial_label_shard(spec: Spec, ids: Sequence[str], cam_dir: str, out_dir: s
     def compute(image_id: str, path: Path, key: str) -> None:
         arrays = read_cam(cam_result_path(cam_dir, image_id), ("keys", "cam"))
         rgb = dataset.load_image(image_id)
-        small = grid_image(rgb, arrays["cam"].shape[1:])
-        labels = partial_labels(small, arrays["cam"], arrays["keys"], params, crf)
+        labels = image_partial_labels(rgb, arrays["cam"], arrays["keys"], section)
         write_label_png(path, upsample_nearest(labels, 4, rgb.shape[:2]), key)
 
     run_shard(ids, key_of, lambda i: label_path(out_dir, i), compute, manifest_path, stored_png_key)
