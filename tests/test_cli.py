@@ -75,6 +75,9 @@ def test_step_command_quotes_literals_and_passes_placeholders_through():
     assert "--per-class" not in step_command(
         "summary-table", rows="r", title="t", csv="c", markdown="m", per_class=None
     )
+    # Snakemake may fill a placeholder with nothing: an optional option then has no argument
+    with pytest.raises(TypeError, match=r"optional parameters \['per_class'\] given a placeholder"):
+        step_command("summary-table", rows="r", title="t", csv="c", markdown="m", per_class="{params.flag:q}")
 
 
 def test_a_step_runs_from_the_command_line(tmp_path: Path):

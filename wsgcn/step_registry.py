@@ -113,8 +113,8 @@ def step_command(step: str, **arguments: Any) -> str:
     """The ``shell:`` command of a rule that runs ``step``, its output sent to ``{log}``.
 
     Each keyword names a parameter of the step's function (or a common option) and gives
-    its value: a Snakemake placeholder such as ``"{params.spec:q}"``, or a literal that
-    is quoted here. ``True`` and ``False`` give ``true`` and ``false``, ``None`` leaves the
+    its value: a Snakemake placeholder such as ``"{params.spec:q}"`` (required parameters
+    only), or a literal that is quoted here. ``True`` and ``False`` give ``true`` and ``false``, ``None`` leaves the
     option out, a list or tuple gives one word per item. A name the function does not take, or a
     required parameter left out, raises ``TypeError`` naming the step.
     """
@@ -125,6 +125,18 @@ def step_command(step: str, **arguments: Any) -> str:
     missing = [name for name, parameter in parameters.items() if parameter.required and name not in arguments]
     if missing:
         raise TypeError(f"step {step!r}: required parameters {missing} not given")
+    # a placeholder that Snakemake fills with an empty value leaves the option without its
+    # argument, and the step fails to parse its command line
+    placeholders = [
+        name
+        for name, parameter in parameters.items()
+        if not parameter.required and isinstance(arguments.get(name), str) and PLACEHOLDER.fullmatch(arguments[name])
+    ]
+    if placeholders:
+        raise TypeError(
+            f"step {step!r}: optional parameters {placeholders} given a placeholder, which may be empty;"
+            " give a literal, or pass the value inside the spec"
+        )
     words = ["{PYTHON}", "-m", "wsgcn", step]
     for name in [*parameters, *COMMON_OPTIONS]:
         value = arguments.get(name)
