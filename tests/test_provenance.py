@@ -43,27 +43,25 @@ def test_unknown_and_external_modules_are_ignored():
     assert module_sources("numpy", "wsgcn.does_not_exist") == []
 
 
+def _gcn_digest_from(package_parent):
+    """code_digest('wsgcn.steps.gcn') computed by a Python that imports the package in ``package_parent``."""
+    script = "from wsgcn.provenance import code_digest; print(code_digest('wsgcn.steps.gcn'))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(package_parent)},
+        cwd=package_parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 def test_a_checkout_at_another_path_keeps_its_code_digests(tmp_path):
     # a project moved, or mounted at another path on a cluster node, must reuse its results
     copy = tmp_path / "elsewhere"
     shutil.copytree(PACKAGE_ROOT, copy / "wsgcn", ignore=shutil.ignore_patterns("__pycache__"))
-    script = "from wsgcn.provenance import code_digest; print(code_digest('wsgcn.steps.gcn'))"
-    moved = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": str(copy)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert moved.stdout.strip() == code_digest("wsgcn.steps.gcn")
-    (copy / "wsgcn" / "gcn" / "loss.py").write_text((copy / "wsgcn" / "gcn" / "loss.py").read_text() + "\n# edit\n")
-    edited = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": str(copy)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert edited.stdout.strip() != code_digest("wsgcn.steps.gcn")
+    assert _gcn_digest_from(copy) == code_digest("wsgcn.steps.gcn")
+    loss = copy / "wsgcn" / "gcn" / "loss.py"
+    loss.write_text(loss.read_text() + "\n# edit\n")
+    assert _gcn_digest_from(copy) != code_digest("wsgcn.steps.gcn")
